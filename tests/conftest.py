@@ -1,0 +1,15 @@
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = Path(os.environ.get("AFFECTFLOW_SHARED_DATA", REPO.parent / "shared" / "data"))
+
+
+def shared_data(sub: str) -> Path:
+    """A folder of ../shared/data, or skip the test with the reason."""
+    path = SHARED_DATA / sub
+    if not path.is_dir():
+        pytest.skip(f"real data folder {path} is absent (set AFFECTFLOW_SHARED_DATA to the shared data folder)")
+    return path
