@@ -1,0 +1,94 @@
+"""The extractor interface and the one code path that writes extractor output to the store."""
+from __future__ import annotations
+
+import importlib
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from .. import store
+
+log = logging.getLogger(__name__)
+
+# kind -> ("module:Class", modality). New extractors register here.
+KINDS: dict[str, tuple[str, str]] = {
+    "opensmile": ("affectflow.extractors.opensmile_features:OpenSmileExtractor", "audio"),
+}
+
+
+class ExtractorError(RuntimeError):
+    """An extractor that cannot run on an input; the message names the file and the problem."""
+
+
+@dataclass(frozen=True)
+class SessionMedia:
+    dataset: str
+    session: str
+    video: str = ""
+    audio: str = ""
+    transcript: str = ""
+
+
+class Extractor:
+    """Subclasses set ``version`` and ``packages`` and implement ``extract``."""
+
+    version = "0"
+    packages: tuple[str, ...] = ()
+
+    def __init__(self, name: str, params: dict):
+        self.name = name
+        self.params = params
+
+    def model_id(self) -> str | None:
+        return None
+
+    def weights_sha256(self) -> str | None:
+        return None
+
+    def source_files(self, media: SessionMedia) -> dict[str, str]:
+        return {}
+
+    def extract(self, media: SessionMedia, hop_s: float) -> pd.DataFrame:
+        """Time-indexed rows (session, t_start, t_end, features…) for one session."""
+        raise NotImplementedError
+
+
+def kinds() -> list[str]:
+    return sorted(KINDS)
+
+
+def modality_of(kind: str) -> str:
+    if kind not in KINDS:
+        raise ExtractorError(f"unknown extractor kind '{kind}'; known: {kinds()}")
+    return KINDS[kind][1]
+
+
+def create(name: str, params: dict) -> Extractor:
+    kind = params.get("kind")
+    if kind not in KINDS:
+        raise ExtractorError(f"extractor '{name}': unknown kind '{kind}'; known: {kinds()}")
+    module, cls = KINDS[kind][0].split(":")
+    return getattr(importlib.import_module(module), cls)(name, params)
+
+
+def run(name: str, params: dict, media: SessionMedia, hop_s: float, out_path: str | Path) -> pd.DataFrame:
+    """Extract one session and write it, with provenance, to the store (atomically)."""
+    extractor = create(name, params)
+    log.info("extractor %s (%s v%s) on %s/%s", name, params["kind"], extractor.version, media.dataset, media.session)
+    df = extractor.extract(media, hop_s)
+    record = store.provenance(
+        extractor=name,
+        extractor_version=f"{params['kind']}/{extractor.version}",
+        dataset=media.dataset,
+        session=media.session,
+        params={**params, "hop_s": hop_s},
+        model_id=extractor.model_id(),
+        weights_sha256=extractor.weights_sha256(),
+        packages=extractor.packages,
+        sources=extractor.source_files(media),
+    )
+    store.write(df, out_path, record)
+    log.info("wrote %d rows × %d columns to %s", len(df), df.shape[1], out_path)
+    return df

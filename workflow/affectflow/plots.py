@@ -1,0 +1,45 @@
+"""Figures people look at next to the tables."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from .store import atomic_path  # noqa: E402
+
+
+def prediction_traces(pred: pd.DataFrame, dims: list[str], session: str, path: str | Path, title: str) -> None:
+    """Gold vs predicted trace of each dimension over one session."""
+    sub = pred[pred["session"] == session]
+    fig, axes = plt.subplots(len(dims), 1, figsize=(10, 2.4 * len(dims)), sharex=True, squeeze=False)
+    for ax, dim in zip(axes[:, 0], dims):
+        ax.plot(sub["t_start"], sub[dim], label="gold", color="black", lw=1.2)
+        ax.plot(sub["t_start"], sub[f"{dim}_pred"], label="predicted", color="tab:orange", lw=1)
+        ax.set_ylabel(dim)
+        ax.grid(alpha=0.3)
+    axes[0, 0].legend(loc="upper right", fontsize=8)
+    axes[-1, 0].set_xlabel("time (s)")
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=110, format="png")
+    plt.close(fig)
+
+
+def metric_bars(table: pd.DataFrame, path: str | Path, metric: str = "ccc_pooled", partition: str = "test", title: str = "") -> None:
+    """Bar chart of one metric per model and dimension on one partition."""
+    sub = table[table["partition"] == partition].pivot(index="model", columns="dimension", values=metric)
+    fig, ax = plt.subplots(figsize=(1.5 + 1.2 * len(sub), 3.2))
+    sub.plot.bar(ax=ax, rot=0)
+    ax.set_ylabel(f"{metric} ({partition})")
+    ax.axhline(0, color="black", lw=0.8)
+    ax.set_title(title, fontsize=10)
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=110, format="png")
+    plt.close(fig)
