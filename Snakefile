@@ -1,0 +1,18 @@
+# affectflow — see README.md. Thin on purpose: rules live in rules/, logic in workflow/affectflow/.
+
+configfile: "config.yaml"
+
+
+include: "rules/common.smk"
+include: "rules/demo.smk"
+include: "rules/manifest.smk"
+include: "rules/labels.smk"
+include: "rules/audio.smk"
+include: "rules/models.smk"
+include: "rules/evaluate.smk"
+
+
+rule all:
+    input:
+        all_targets(),
+    default_target: True

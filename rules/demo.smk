@@ -1,0 +1,15 @@
+# The embedded synthetic demo corpus: one job per session, deterministic from the seed.
+
+rule demo_session:
+    output:
+        media=f"{RESULTS}/demo/{{session}}/{{session}}.mp4",
+        transcript=f"{RESULTS}/demo/{{session}}/{{session}}.words.json",
+        labels=f"{RESULTS}/demo/{{session}}/{{session}}.labels.csv",
+    params:
+        options=demo_options(),
+    log:
+        f"{RESULTS}/logs/demo/{{session}}.log",
+    conda:
+        "../envs/core.yaml"
+    script:
+        "../scripts/make_demo_session.py"

@@ -1,0 +1,41 @@
+# Scores, tables and plots.
+
+
+rule score_model:
+    input:
+        predictions=f"{RESULTS}/predictions/{{dataset}}/{{model}}.parquet",
+    output:
+        scores=f"{RESULTS}/metrics/{{dataset}}/{{model}}.csv",
+        traces=report(
+            f"{RESULTS}/plots/{{dataset}}/{{model}}_test_traces.png",
+            category="Skeleton",
+            caption="../report/traces.rst",
+        ),
+    params:
+        dimensions=lambda wc: config["datasets"][wc.dataset]["dimensions"],
+        variance=config["metrics"]["ccc_variance"],
+    log:
+        f"{RESULTS}/logs/metrics/{{dataset}}/{{model}}.log",
+    conda:
+        "../envs/core.yaml"
+    script:
+        "../scripts/score_model.py"
+
+
+rule model_table:
+    input:
+        scores=lambda wc: [f"{RESULTS}/metrics/{wc.dataset}/{m}.csv" for m in dataset_models(wc.dataset)],
+    output:
+        markdown=report(f"{RESULTS}/tables/{{dataset}}/models.md", category="Skeleton", caption="../report/models_table.rst"),
+        csv=f"{RESULTS}/tables/{{dataset}}/models.csv",
+        plot=report(f"{RESULTS}/plots/{{dataset}}/models_test_ccc.png", category="Skeleton", caption="../report/models_plot.rst"),
+    params:
+        models=lambda wc: dataset_models(wc.dataset),
+        variance=config["metrics"]["ccc_variance"],
+    log:
+        f"{RESULTS}/logs/tables/{{dataset}}/models.log",
+    localrule: True
+    conda:
+        "../envs/core.yaml"
+    script:
+        "../scripts/model_table.py"
