@@ -1,0 +1,17 @@
+"""SYNTHETIC demo corpus for affectflow (no real recordings, no real people's data).
+
+Sessions are generated deterministically from (seed, index) using assets
+shipped inside installed packages (the ``skimage.data.astronaut()`` photo),
+so the project can run every stage end to end offline.  Planted signals:
+arousal drives the synthetic voice (F0, level, speaking rate), valence drives
+word choice in the transcript, and the face carries weaker, noisy cues of
+both (head motion ~ arousal, mouth-corner smile/frown ~ valence).
+See :mod:`affectflow.demo.synth` for details.
+"""
+
+from .lexicon import LEXICONS, NEGATIVE, NEUTRAL, POSITIVE, polarity_of
+from .sessions import demo_sessions
+from .synth import generate_session
+
+__all__ = ["generate_session", "demo_sessions", "LEXICONS", "POSITIVE", "NEGATIVE",
+           "NEUTRAL", "polarity_of"]
