@@ -1,6 +1,14 @@
 # Config validation, dataset manifests and the helpers every rule file uses.
+import os
 import re
+import sys
 from pathlib import Path
+
+# The package is importable in every job (conda envs carry third-party packages only) and here.
+_PACKAGE_ROOT = str(Path(workflow.basedir) / "workflow")
+sys.path.insert(0, _PACKAGE_ROOT)
+# (optional, so not asserted with `envvars:`: an existing PYTHONPATH is extended, never required)
+os.environ.update(PYTHONPATH=os.pathsep.join(p for p in (_PACKAGE_ROOT, os.environ.get("PYTHONPATH")) if p))
 
 from snakemake.utils import min_version, validate
 
