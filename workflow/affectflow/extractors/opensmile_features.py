@@ -14,6 +14,7 @@ computed on its slice.
 from __future__ import annotations
 
 import tempfile
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +32,15 @@ frameCenterSpecial = left
 """
 
 
+@lru_cache(maxsize=8)
+def _cached_smile(feature_set: str, level: str, options: tuple):
+    """openSMILE parses its configuration on construction: reuse it across clips of one process."""
+    import opensmile
+
+    levels = {"lld": opensmile.FeatureLevel.LowLevelDescriptors, "functionals": opensmile.FeatureLevel.Functionals}
+    return opensmile.Smile(feature_set=opensmile.FeatureSet[feature_set], feature_level=levels[level], options=dict(options))
+
+
 class OpenSmileExtractor(AudioExtractor):
     version = "2"
     packages = ("opensmile", "av", "silero-vad", "onnxruntime")
@@ -38,12 +48,12 @@ class OpenSmileExtractor(AudioExtractor):
     def _smile(self, level: str, options: dict | None = None):
         import opensmile
 
-        sets = {s.name: s for s in opensmile.FeatureSet}
-        levels = {"lld": opensmile.FeatureLevel.LowLevelDescriptors, "functionals": opensmile.FeatureLevel.Functionals}
         fs = self.params.get("feature_set", "eGeMAPSv02")
-        if fs not in sets:
-            raise ExtractorError(f"extractor '{self.name}': unknown openSMILE feature_set '{fs}'; known: {sorted(sets)}")
-        return opensmile.Smile(feature_set=sets[fs], feature_level=levels[level], options=options or {})
+        if fs not in opensmile.FeatureSet.__members__:
+            raise ExtractorError(f"extractor '{self.name}': unknown openSMILE feature_set '{fs}'; known: {sorted(opensmile.FeatureSet.__members__)}")
+        if options:  # the windowed run's options name a temporary file: nothing to reuse
+            return _cached_smile.__wrapped__(fs, level, tuple(sorted(options.items())))
+        return _cached_smile(fs, level, ())
 
     def model_id(self) -> str:
         return f"opensmile:{self.params.get('feature_set', 'eGeMAPSv02')}:{self.params.get('level', 'lld')}"
