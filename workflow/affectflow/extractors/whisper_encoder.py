@@ -8,6 +8,7 @@ frames (1500 × d_model per 30 s); frames past the real audio are dropped and th
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -48,15 +49,14 @@ class WhisperEncoderExtractor(AudioExtractor):
         return store.sha256_file(self._model_dir() / "model.bin")
 
     def features(self, audio, sr, duration, hop_s, session) -> pd.DataFrame:
+        import ctranslate2
         from faster_whisper import WhisperModel
         from faster_whisper.audio import pad_or_trim
         from faster_whisper.transcribe import get_ctranslate2_storage
 
-        import torch
-
-        cuda = torch.cuda.is_available()
+        cuda = ctranslate2.get_cuda_device_count() > 0
         model = WhisperModel(str(self._model_dir()), device="cuda" if cuda else "cpu",
-                             compute_type=self.params.get("compute_type", "default"), cpu_threads=int(self.params.get("threads", 0)))
+                             compute_type=self.params.get("compute_type", "default"), cpu_threads=int(self.params.get("threads", 0) or os.environ.get("OMP_NUM_THREADS", 0)))
         n_chunk = int(CHUNK_S * sr)
         frames, times = [], []
         for start in range(0, len(audio), n_chunk):
