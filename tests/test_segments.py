@@ -112,3 +112,19 @@ def test_segment_targets_average_the_right_shifted_valid_frames():
     assert shifted["n_frames"].tolist() == [10, 10, 10, 0]
     with pytest.raises(segments.SegmentError, match="valence"):
         segments.segment_targets(segs, labels, ["valence"])
+
+
+def test_config_names_an_undefined_segmenter():
+    import yaml
+
+    from affectflow import config
+    from conftest import REPO
+
+    cfg = yaml.safe_load((REPO / "config.yaml").read_text())
+    cfg["datasets"]["demo"]["segments"] = ["ipu", "turns"]
+    with pytest.raises(config.ConfigError, match="segments: 'turns' is not defined under segmenters"):
+        config.validate(cfg)
+    cfg["datasets"]["demo"]["segments"] = ["ipu"]
+    cfg["segmenters"]["ipu"]["min_pause"] = 0.3
+    with pytest.raises(config.ConfigError, match="min_pause"):
+        config.validate(cfg)
