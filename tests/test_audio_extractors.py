@@ -263,3 +263,19 @@ def test_cremad_mp3_and_flv_audio_decode_to_the_same_16k_mono_signal_as_the_wav(
     # the same recording through different codecs: the loudness envelopes agree
     env = [np.sqrt(np.convolve(y[:n] ** 2, np.ones(1600) / 1600, mode="valid"))[::800] for y in (x, wav)]
     assert np.corrcoef(*env)[0, 1] > 0.9, other
+
+
+def test_hubert_hidden_states_load_through_the_same_extractor(tmp_path, demo_media):
+    from transformers import HubertConfig, HubertModel
+
+    torch.manual_seed(0)
+    cfg = HubertConfig(hidden_size=24, num_hidden_layers=3, num_attention_heads=2, intermediate_size=31,
+                       conv_dim=(16,) * 7, num_conv_pos_embeddings=16, num_conv_pos_embedding_groups=2)
+    HubertModel(cfg).save_pretrained(tmp_path / "hubert")
+    ex = extractors.create("hubert", {"kind": "wav2vec2", "model": str(tmp_path / "hubert"), "layer": 2, "window_s": 2.0,
+                                      "window_hop_s": 2.0, "pooling": "max", "speech_flag": False})
+    df = ex.extract(demo_media, HOP)
+    assert len(df) == 4 and len(store.feature_columns(df)) == 24 and store.feature_columns(df)[0] == "w2v_l2_0000"
+    assert ex.weights_sha256() == store.sha256_file(tmp_path / "hubert" / "model.safetensors")
+    with pytest.raises(extractors.ExtractorError, match="layer 9 out of range; the model has 4 hidden states"):
+        extractors.create("h", {"kind": "wav2vec2", "model": str(tmp_path / "hubert"), "layer": 9, "speech_flag": False}).extract(demo_media, HOP)
