@@ -1,5 +1,10 @@
 """Rules extract_*: run one extractor on one session and write it to the feature store."""
-from affectflow import extractors, logs
+import os
+
+# before torch/onnxruntime/CTranslate2 load: a job uses the threads Snakemake gave it, not every core
+os.environ.setdefault("OMP_NUM_THREADS", str(snakemake.threads))
+
+from affectflow import extractors, logs  # noqa: E402
 
 logs.setup(snakemake.log[0])
 row = snakemake.params.row

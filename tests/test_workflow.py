@@ -99,3 +99,19 @@ def test_missing_media_file_stops_the_run_naming_it(tmp_path):
     proc = snakemake(tmp_path, "-n", check=False)
     assert proc.returncode != 0
     assert "session b: audio file not found: media/gone.wav" in proc.stdout + proc.stderr
+
+
+@pytest.mark.slow
+def test_demo_interpausal_units_are_stored_per_session_and_give_segment_targets(demo_run):
+    from affectflow import segments
+
+    for s in ("demo01", "demo07"):
+        path = demo_run / f"results/segments/demo/ipu/{s}.parquet"
+        ipus = store.read(path)
+        assert list(ipus.columns[:4]) == ["session", "t_start", "t_end", "segment"] and len(ipus) >= 3
+        assert store.read_metadata(path)["model_id"] == "silero-vad:silero_vad.onnx"
+        assert (ipus["t_start"] >= 0).all() and (ipus["t_end"] <= 40.0).all()
+        assert (ipus["t_start"].iloc[1:].to_numpy() - ipus["t_end"].iloc[:-1].to_numpy() >= 0.2).all()  # min_pause_s
+        labels = store.read(demo_run / f"results/labels/demo/{s}.parquet")
+        targets = segments.segment_targets(ipus, labels, ["arousal", "valence"], shift_s=0.0)
+        assert targets["target_valid"].all() and targets[["arousal", "valence"]].notna().all().all()

@@ -15,6 +15,12 @@ log = logging.getLogger(__name__)
 # kind -> ("module:Class", modality). New extractors register here.
 KINDS: dict[str, tuple[str, str]] = {
     "opensmile": ("affectflow.extractors.opensmile_features:OpenSmileExtractor", "audio"),
+    "spectrogram": ("affectflow.extractors.spectrogram:SpectrogramExtractor", "audio"),
+    "vggish": ("affectflow.extractors.vggish:VGGishExtractor", "audio"),
+    "wav2vec2": ("affectflow.extractors.wav2vec2:Wav2Vec2HiddenStates", "audio"),
+    "wav2vec2_dimensions": ("affectflow.extractors.wav2vec2:Wav2Vec2Dimensions", "audio"),
+    "whisper_encoder": ("affectflow.extractors.whisper_encoder:WhisperEncoderExtractor", "audio"),
+    "waveform_chunks": ("affectflow.extractors.waveform:WaveformChunksExtractor", "audio"),
 }
 
 
