@@ -82,6 +82,22 @@ def all_targets():
     return targets
 
 
+def face_detectors():
+    return list(config.get("face_detectors", {}))
+
+
+def face_cache(wildcards):
+    """The detection cache (Parquet + crops) a face extractor reads."""
+    detector = config["features"][wildcards.extractor]["detector"]
+    stem = f"{RESULTS}/faces/{wildcards.dataset}/{detector}/{wildcards.session}"
+    return {"faces": f"{stem}.parquet", "crops": f"{stem}.crops.npz"}
+
+
+def face_detector_gpu(wildcards):
+    # MediaPipe runs on CPU; the torch backends use a GPU when one is there
+    return 0 if config["face_detectors"][wildcards.detector]["backend"] == "mediapipe" else 1
+
+
 def demo_options():
     for d in config["datasets"].values():
         if d["adapter"] == "demo":
