@@ -8,6 +8,8 @@ include: "rules/demo.smk"
 include: "rules/manifest.smk"
 include: "rules/labels.smk"
 include: "rules/audio.smk"
+include: "rules/text.smk"
+include: "rules/text_finetune.smk"
 include: "rules/models.smk"
 include: "rules/evaluate.smk"
 

@@ -60,6 +60,12 @@ def check_references(cfg: dict, source: str = "config") -> None:
                 for f in cfg["models"][m]["features"]:
                     if f not in d.get("features", []):
                         problems.append(f"datasets/{ds}/models: model '{m}' needs feature '{f}', which dataset '{ds}' does not list")
+    for name, f in cfg.get("features", {}).items():
+        if f.get("kind") == "text_logits":
+            if bool(f.get("model")) == bool(f.get("finetuned")):
+                problems.append(f"features/{name}: text_logits needs exactly one of 'model' (hub id or folder) or 'finetuned'")
+            elif f.get("finetuned") and f["finetuned"] not in cfg.get("text_models", {}):
+                problems.append(f"features/{name}: finetuned '{f['finetuned']}' is not defined under text_models")
     if problems:
         raise ConfigError(f"{source}: invalid configuration\n" + "\n".join("  " + p for p in problems))
 

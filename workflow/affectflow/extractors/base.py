@@ -15,6 +15,11 @@ log = logging.getLogger(__name__)
 # kind -> ("module:Class", modality). New extractors register here.
 KINDS: dict[str, tuple[str, str]] = {
     "opensmile": ("affectflow.extractors.opensmile_features:OpenSmileExtractor", "audio"),
+    "text_embedding": ("affectflow.extractors.text:TextEmbeddingExtractor", "text"),
+    "text_e5": ("affectflow.extractors.text:E5Extractor", "text"),
+    "text_logits": ("affectflow.extractors.text:TextLogitsExtractor", "text"),
+    "vader": ("affectflow.extractors.text:VaderExtractor", "text"),
+    "nrc_vad": ("affectflow.extractors.text:NrcVadExtractor", "text"),
 }
 
 
