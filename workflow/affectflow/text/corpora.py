@@ -142,6 +142,16 @@ def emobank(root: str | Path) -> TextCorpus:
     return TextCorpus("emobank", "en", table, dimensions=list(VAD))
 
 
+def train_from_dev(corpus: TextCorpus, dev_share: float = 0.2) -> TextCorpus:
+    """For a corpus without a train split: its dev split becomes train, minus a fixed
+    ``dev_share`` (by text hash) kept as dev; test stays untouched."""
+    table = corpus.table.copy()
+    dev = table["split"] == "dev"
+    keep_dev = table["text"].map(lambda t: int(hashlib.sha256(t.encode()).hexdigest()[:8], 16) % 100 < dev_share * 100)
+    table.loc[dev & ~keep_dev, "split"] = "train"
+    return TextCorpus(corpus.name, corpus.language, table, classes=corpus.classes, dimensions=corpus.dimensions)
+
+
 CORPORA: dict[str, Callable[[str | Path], TextCorpus]] = {
     "goemotions": lambda root: goemotions(root, "original"),
     "goemotions_ekman": lambda root: goemotions(root, "ekman"),
