@@ -12,10 +12,10 @@ from affectflow import store
 from affectflow.text import asr, corpora
 from affectflow.text.encoders import SequenceClassifier
 from conftest import shared_data
-from test_workflow import snakemake
+from test_workflow import REPO, snakemake
 from tiny_text_models import tiny_bert
 
-CLIPS = {"1001_DFA_ANG_XX": "jacket", "1001_IEO_NEU_XX": "eleven"}  # CREMA-D sentences DFA, IEO
+CLIPS = {"1001_DFA_ANG_XX": "jacket"}  # "Don't forget a jacket"; one clip keeps the test short
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +23,7 @@ def text_run(tmp_path_factory):
     cremad = shared_data("cremad_subset")
     root = shared_data("meld_text").parent
     work = tmp_path_factory.mktemp("text_run")
-    pd.DataFrame({"session": list(CLIPS), "speaker": ["1001", "1001"],
+    pd.DataFrame({"session": list(CLIPS), "speaker": ["1001"],
                   "audio": [str(cremad / "AudioWAV16k" / f"{c}.wav") for c in CLIPS]}).to_csv(work / "clips.csv", index=False)
     meld = corpora.load("meld", root)
     tiny_bert(work / "tiny", " ".join(meld.table["text"]).replace(",", " ").replace(".", " ").split()[:20000])
@@ -86,10 +86,13 @@ def test_english_only_asr_model_refuses_another_language(tmp_path):
         asr.transcribe(tmp_path / "x.wav", model="tiny.en", language="de")
 
 
-def test_logits_extractor_needs_exactly_one_model_source(tmp_path):
-    cfg = yaml.safe_load(open(__import__("test_workflow").REPO / "config.yaml"))
+def test_logits_extractor_needs_exactly_one_model_source():
+    from affectflow import config
+
+    cfg = yaml.safe_load((REPO / "config.yaml").read_text())
     cfg["features"]["bad"] = {"kind": "text_logits", "finetuned": "nowhere"}
-    cfg["datasets"]["demo"]["features"].append("bad")
-    (tmp_path / "config.yaml").write_text(yaml.safe_dump(cfg))
-    proc = snakemake(tmp_path, "-n", check=False)
-    assert proc.returncode != 0 and "finetuned 'nowhere' is not defined under text_models" in proc.stdout + proc.stderr
+    cfg["features"]["both"] = {"kind": "text_logits", "finetuned": "nowhere", "model": "some/model"}
+    with pytest.raises(config.ConfigError) as err:
+        config.validate(cfg)
+    assert "features/bad: finetuned 'nowhere' is not defined under text_models" in str(err.value)
+    assert "features/both: text_logits needs exactly one of 'model'" in str(err.value)

@@ -36,12 +36,15 @@ def split_features(corpus: corpora.TextCorpus, encoder) -> dict[str, np.ndarray]
     return {s: encoder.encode(corpus.split(s)["text"].tolist()) for s in corpus.splits}
 
 
-def run(root: str, tasks: list[tuple[str, str]]) -> pd.DataFrame:
+def run(root: str, tasks: list[tuple[str, str]], max_train: int | None = None, out: str | None = None) -> pd.DataFrame:
     rows, encoders = [], {}
     for corpus_name, enc_name in tasks:
         corpus = corpora.load(corpus_name, root)
         if "train" not in corpus.splits:  # German GoEmotions: no train upstream
             corpus = corpora.train_from_dev(corpus)
+        if max_train is not None:  # a stratified subsample of train; dev and test stay whole
+            train = corpora.subsample(corpus.split("train"), max_train)
+            corpus.table = pd.concat([train, corpus.table[corpus.table["split"] != "train"]], ignore_index=True)
         encoder = encoders.setdefault(enc_name, make_encoder(enc_name))
         t0 = time.time()
         feats = split_features(corpus, encoder)
@@ -52,8 +55,17 @@ def run(root: str, tasks: list[tuple[str, str]]) -> pd.DataFrame:
         else:
             res = linear_probe_classification(corpus, feats)
             res["paper_micro_f1"] = PAPER_MICRO_F1.get(corpus_name, "")
-        rows.append({"encoder": ENCODERS[enc_name], "texts": n, "embed_s": round(time.time() - t0), **res})
+        rows.append({"encoder": ENCODERS[enc_name], "train": len(feats["train"]), "texts": n, "embed_s": round(time.time() - t0), **res})
+        if out:  # written after every task: a long run keeps what it finished
+            write(pd.DataFrame(rows), out)
     return pd.DataFrame(rows)
+
+
+def write(table: pd.DataFrame, out: str) -> None:
+    from pathlib import Path
+
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    Path(out).write_text(table.to_markdown(index=False, floatfmt=".3f") + "\n")
 
 
 def main(argv=None) -> None:
@@ -62,13 +74,10 @@ def main(argv=None) -> None:
     p.add_argument("--out", default="results/text_benchmark.md")
     p.add_argument("--tasks", nargs="+", default=["emobank:minilm", "goemotions_ekman:minilm", "meld:minilm", "meld_de:e5",
                                                    "goemotions_de:e5", "emobank:e5"])
+    p.add_argument("--max-train", type=int, default=None, help="stratified cap on training texts (dev/test stay whole)")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    table = run(args.root, [tuple(t.split(":")) for t in args.tasks])
-    from pathlib import Path
-
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(table.to_markdown(index=False, floatfmt=".3f") + "\n")
+    table = run(args.root, [tuple(t.split(":")) for t in args.tasks], args.max_train, args.out)
     print(table.to_markdown(index=False, floatfmt=".3f"))
 
 

@@ -142,6 +142,18 @@ def emobank(root: str | Path) -> TextCorpus:
     return TextCorpus("emobank", "en", table, dimensions=list(VAD))
 
 
+def subsample(df: pd.DataFrame, n: int | None, seed: int = 0) -> pd.DataFrame:
+    """At most ``n`` rows; stratified on the first label (so rare classes stay in) when there are labels."""
+    if n is None or len(df) <= n:
+        return df
+    if "labels" not in df.columns:
+        return df.sample(n, random_state=seed).sort_index()
+    first = df["labels"].map(lambda t: t[0])
+    frac = n / len(df)
+    parts = [g.sample(max(1, int(round(len(g) * frac))), random_state=seed) for _, g in df.groupby(first, sort=True)]
+    return pd.concat(parts).sort_index().head(n)
+
+
 def train_from_dev(corpus: TextCorpus, dev_share: float = 0.2) -> TextCorpus:
     """For a corpus without a train split: its dev split becomes train, minus a fixed
     ``dev_share`` (by text hash) kept as dev; test stays untouched."""

@@ -20,21 +20,11 @@ import numpy as np
 import pandas as pd
 
 from . import llrd
-from .corpora import TextCorpus
+from .corpora import TextCorpus, subsample
 from .encoders import pick_device, resolve_model
 from .evaluation import first_label_targets, top1_f1
 
 log = logging.getLogger(__name__)
-
-
-def subsample(df: pd.DataFrame, n: int | None, seed: int) -> pd.DataFrame:
-    """At most ``n`` rows, stratified on the first label so rare classes stay in."""
-    if n is None or len(df) <= n:
-        return df
-    first = df["labels"].map(lambda t: t[0])
-    frac = n / len(df)
-    parts = [g.sample(max(1, int(round(len(g) * frac))), random_state=seed) for _, g in df.groupby(first, sort=True)]
-    return pd.concat(parts).sort_index().head(n)
 
 
 def _predict(model, tokenizer, texts: list[str], batch_size: int, max_length: int, device: str) -> np.ndarray:
