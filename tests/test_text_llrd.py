@@ -58,3 +58,23 @@ def test_no_weight_decay_on_biases_and_layer_norms_and_frozen_parameters_left_ou
 def test_decay_outside_zero_one_is_refused(classifier):
     with pytest.raises(ValueError, match="layer decay"):
         llrd.param_groups(classifier, lr=1e-4, decay=1.5)
+
+
+@pytest.mark.parametrize("family", ["distilbert", "roberta", "xlnet", "electra"])
+def test_other_architectures_get_every_parameter_once_and_a_decaying_stack(family):
+    from transformers import AutoConfig, AutoModelForSequenceClassification
+
+    sizes = {"distilbert": dict(dim=32, n_layers=3, n_heads=2, hidden_dim=64),
+             "xlnet": dict(d_model=32, n_layer=3, n_head=2, d_inner=64),
+             "roberta": dict(hidden_size=32, num_hidden_layers=3, num_attention_heads=2, intermediate_size=64),
+             "electra": dict(hidden_size=32, embedding_size=16, num_hidden_layers=3, num_attention_heads=2, intermediate_size=64)}
+    cfg = AutoConfig.for_model(family, vocab_size=100, num_labels=3, **sizes[family])
+    model = AutoModelForSequenceClassification.from_config(cfg)
+    groups = llrd.param_groups(model, lr=1e-4, decay=0.5)
+    grouped = [id(p) for g in groups for p in g["params"]]
+    assert len(grouped) == len(set(grouped)) == sum(1 for p in model.parameters() if p.requires_grad)
+    assert llrd.n_encoder_layers(model) == 3
+    depths = sorted({g["depth"] for g in groups})
+    assert depths == [0, 1, 2, 3]  # head + top layer, two lower layers, embeddings
+    head = {n for g in groups if g["depth"] == 0 for n in g["names"]}
+    assert any(n.startswith(("classifier", "sequence_summary", "logits_proj", "pre_classifier")) for n in head)
