@@ -96,3 +96,8 @@ def test_logits_extractor_needs_exactly_one_model_source():
         config.validate(cfg)
     assert "features/bad: finetuned 'nowhere' is not defined under text_models" in str(err.value)
     assert "features/both: text_logits needs exactly one of 'model'" in str(err.value)
+
+
+def test_a_whisper_size_not_in_the_local_cache_fails_without_downloading(tmp_path):
+    with pytest.raises(asr.AsrError, match="'large-v3' could not be loaded"):
+        asr.transcribe(tmp_path / "x.wav", model="large-v3", language="de")

@@ -36,16 +36,19 @@ def split_features(corpus: corpora.TextCorpus, encoder) -> dict[str, np.ndarray]
     return {s: encoder.encode(corpus.split(s)["text"].tolist()) for s in corpus.splits}
 
 
-def run(root: str, tasks: list[tuple[str, str]], max_train: int | None = None, out: str | None = None) -> pd.DataFrame:
+def run(root: str, tasks: list[tuple[str, str]], max_train: int | None = None, max_dev: int | None = None,
+        out: str | None = None) -> pd.DataFrame:
     rows, encoders = [], {}
     for corpus_name, enc_name in tasks:
         corpus = corpora.load(corpus_name, root)
         if "train" not in corpus.splits:  # German GoEmotions: no train upstream
             corpus = corpora.train_from_dev(corpus)
-        if max_train is not None:  # a stratified subsample of train; dev and test stay whole
-            train = corpora.subsample(corpus.split("train"), max_train)
-            corpus.table = pd.concat([train, corpus.table[corpus.table["split"] != "train"]], ignore_index=True)
-        encoder = encoders.setdefault(enc_name, make_encoder(enc_name))
+        # stratified subsamples of train and dev (dev only picks the penalty); test stays whole
+        corpus.table = pd.concat([corpora.subsample(corpus.split("train"), max_train),
+                                  corpora.subsample(corpus.split("dev"), max_dev), corpus.split("test")], ignore_index=True)
+        if enc_name not in encoders:
+            encoders[enc_name] = make_encoder(enc_name)
+        encoder = encoders[enc_name]
         t0 = time.time()
         feats = split_features(corpus, encoder)
         n = sum(len(v) for v in feats.values())
@@ -74,10 +77,11 @@ def main(argv=None) -> None:
     p.add_argument("--out", default="results/text_benchmark.md")
     p.add_argument("--tasks", nargs="+", default=["emobank:minilm", "goemotions_ekman:minilm", "meld:minilm", "meld_de:e5",
                                                    "goemotions_de:e5", "emobank:e5"])
-    p.add_argument("--max-train", type=int, default=None, help="stratified cap on training texts (dev/test stay whole)")
+    p.add_argument("--max-train", type=int, default=None, help="stratified cap on training texts (test stays whole)")
+    p.add_argument("--max-dev", type=int, default=None, help="stratified cap on dev texts (they only pick the penalty)")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    table = run(args.root, [tuple(t.split(":")) for t in args.tasks], args.max_train, args.out)
+    table = run(args.root, [tuple(t.split(":")) for t in args.tasks], args.max_train, args.max_dev, args.out)
     print(table.to_markdown(index=False, floatfmt=".3f"))
 
 
