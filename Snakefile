@@ -10,6 +10,8 @@ include: "rules/labels.smk"
 include: "rules/audio.smk"
 include: "rules/face.smk"
 include: "rules/segments.smk"
+include: "rules/text.smk"
+include: "rules/text_finetune.smk"
 include: "rules/models.smk"
 include: "rules/evaluate.smk"
 

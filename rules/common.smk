@@ -148,3 +148,48 @@ def model_inputs(wildcards):
 wildcard_constraints:
     dataset=name_regex(list(config["datasets"])),
     session=r"[A-Za-z0-9][A-Za-z0-9_.-]*",
+
+
+# ---- text branch (rules/text.smk, rules/text_finetune.smk)
+
+
+def text_transcript(wildcards):
+    """The transcript a text extractor reads: the manifest's, or the ASR rule's output."""
+    if config["datasets"][wildcards.dataset].get("transcripts", "given") == "asr":
+        return f"{RESULTS}/transcripts/{wildcards.dataset}/{wildcards.session}.words.json"
+    path = session_row(wildcards)["transcript"]
+    if not path:
+        raise DatasetError(f"dataset '{wildcards.dataset}', session '{wildcards.session}': no transcript file "
+                           "(set the dataset's `transcripts: asr` to transcribe its audio)")
+    return path
+
+
+def text_session_row(wildcards):
+    return {**session_row(wildcards), "transcript": text_transcript(wildcards)}
+
+
+def finetuned_dir(name):
+    return f"{RESULTS}/text_models/{name}"
+
+
+def text_extractor_params(wildcards):
+    params = dict(config["features"][wildcards.extractor])
+    if params.get("finetuned"):
+        params["model"] = f"{finetuned_dir(params['finetuned'])}/checkpoint"
+    return params
+
+
+def text_inputs(wildcards):
+    row = session_row(wildcards)
+    inputs = {"transcript": text_transcript(wildcards)}
+    if row["audio"] or row["video"]:  # the grid spans the media's duration
+        inputs["media"] = row["audio"] or row["video"]
+    finetuned = config["features"][wildcards.extractor].get("finetuned")
+    if finetuned:
+        inputs["label_map"] = f"{finetuned_dir(finetuned)}/label_map.json"
+    return inputs
+
+
+def gpu_for(device):
+    """GPU slots a job asks the scheduler for: only when the config pins it to cuda."""
+    return 1 if device == "cuda" else 0

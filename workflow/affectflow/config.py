@@ -66,6 +66,12 @@ def check_references(cfg: dict, source: str = "config") -> None:
     for name, f in cfg["features"].items():
         if "detector" in f and f["detector"] not in cfg.get("face_detectors", {}):
             problems.append(f"features/{name}/detector: '{f['detector']}' is not defined under face_detectors")
+    for name, f in cfg.get("features", {}).items():
+        if f.get("kind") == "text_logits":
+            if bool(f.get("model")) == bool(f.get("finetuned")):
+                problems.append(f"features/{name}: text_logits needs exactly one of 'model' (hub id or folder) or 'finetuned'")
+            elif f.get("finetuned") and f["finetuned"] not in cfg.get("text_models", {}):
+                problems.append(f"features/{name}: finetuned '{f['finetuned']}' is not defined under text_models")
     if problems:
         raise ConfigError(f"{source}: invalid configuration\n" + "\n".join("  " + p for p in problems))
 

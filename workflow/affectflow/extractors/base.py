@@ -27,6 +27,11 @@ KINDS: dict[str, tuple[str, str]] = {
     "wav2vec2_dimensions": ("affectflow.extractors.wav2vec2:Wav2Vec2Dimensions", "audio"),
     "whisper_encoder": ("affectflow.extractors.whisper_encoder:WhisperEncoderExtractor", "audio"),
     "waveform_chunks": ("affectflow.extractors.waveform:WaveformChunksExtractor", "audio"),
+    "text_embedding": ("affectflow.extractors.text:TextEmbeddingExtractor", "text"),
+    "text_e5": ("affectflow.extractors.text:E5Extractor", "text"),
+    "text_logits": ("affectflow.extractors.text:TextLogitsExtractor", "text"),
+    "vader": ("affectflow.extractors.text:VaderExtractor", "text"),
+    "nrc_vad": ("affectflow.extractors.text:NrcVadExtractor", "text"),
 }
 
 
