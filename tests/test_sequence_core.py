@@ -16,6 +16,15 @@ SESSIONS = {"s1": ("spkA", "train"), "s2": ("spkA", "train"), "s3": ("spkB", "tr
             "s5": ("spkC", "devel"), "s6": ("spkD", "test")}
 
 
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny models run fastest on one thread (and the CI machine has two cores)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 def _write(root, dataset, extractor, session, df):
     store.write(df, store.feature_path(root, dataset, extractor, session),
                 store.provenance(extractor=extractor, extractor_version="test/1", dataset=dataset, session=session, params={}))

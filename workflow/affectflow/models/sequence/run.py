@@ -26,6 +26,7 @@ import pandas as pd
 import torch
 
 from ... import store
+from .. import SEQUENCE_KINDS
 from ...store import atomic_path
 from . import data as seqdata
 from .base import SequenceModel
@@ -34,7 +35,7 @@ from .train import TrainConfig, fit, load_checkpoint, predict, prediction_table,
 
 log = logging.getLogger(__name__)
 
-KINDS = ("dlstm", "dlstm_fusion", "dlstm_av")
+KINDS = SEQUENCE_KINDS
 
 
 def model_modalities(name: str, models: dict) -> seqdata.Modalities:
