@@ -11,18 +11,10 @@ from affectflow.models.sequence.dlstm import DLSTM
 from affectflow.models.sequence.losses import ccc_loss, ccc_per_sequence, mse_loss
 from affectflow.models.sequence.train import TrainConfig, fit, load_checkpoint, predict, prediction_table, seed_everything
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 HOP = 0.1
 SESSIONS = {"s1": ("spkA", "train"), "s2": ("spkA", "train"), "s3": ("spkB", "train"), "s4": ("spkB", "train"),
             "s5": ("spkC", "devel"), "s6": ("spkD", "test")}
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny models run fastest on one thread (and the CI machine has two cores)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def _write(root, dataset, extractor, session, df):
