@@ -12,7 +12,8 @@ keys = [tuple(k) for k in snakemake.params.runs]
 scores = summary.repeat_scores({k: store.read(p) for k, p in zip(keys, snakemake.input.predictions)}, dims, variance)
 info = pd.DataFrame([json.loads(open(p).read()) for p in snakemake.input.info])
 over = summary.over_repeats(scores)
-timing = info.groupby("model").agg(seconds_per_epoch=("seconds_per_epoch", "mean"), epochs_run=("epochs_run", "mean"),
+timing = info.groupby("model").agg(seconds_per_epoch=("seconds_per_epoch", "mean"),
+                                   cpu_seconds_per_epoch=("cpu_seconds_per_epoch", "mean"), epochs_run=("epochs_run", "mean"),
                                    best_epoch=("best_epoch", "mean"), device=("device", "first")).reset_index()
 table = over.merge(timing, on="model", how="left")
 repeats = dict(zip(over["model"], over["repeats"]))
@@ -21,7 +22,7 @@ tables.write_csv(scores, snakemake.output.repeats)
 tables.write_csv(table, snakemake.output.csv)
 tables.write_markdown(table, snakemake.output.markdown, f"{dataset}: sequence models over repeats",
                       summary.caption(tables.VARIANCE_WORDS[variance], repeats, "every", "per_sequence")
-                      + " `ccc_pooled_*` is one CCC over the concatenated sessions; seconds_per_epoch is the training time of one epoch.")
+                      + " `ccc_pooled_*` is one CCC over the concatenated sessions; seconds_per_epoch is the wall time of one training epoch (with dev prediction), cpu_seconds_per_epoch its CPU time.")
 log.info("\n%s", table.to_string())
 
 lucas = {n: c for n, c in models.items() if c["kind"] in ("dlstm", "dlstm_fusion", "dlstm_av")}

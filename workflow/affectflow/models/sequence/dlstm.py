@@ -60,12 +60,13 @@ class DLSTM(SequenceModel):
             return {"pred": self.head(hidden), "hidden": hidden}
         m = self.modalities[0]
         v, keep = x[m], mask[m]
-        keys, values, keep_w = self.attention.windows(v, keep)
+        # unbind once: indexing [:, t] every step would back-propagate a full-size zero tensor per step
+        keys, values, keep_w = (t.unbind(1) for t in self.attention.windows(v, keep))
         h = v.new_zeros(v.shape[0], self.hidden_size)
         state, hidden, weights = None, [], []
         for t in range(v.shape[1]):
-            context, w = self.attention.step(h, keys[:, t], values[:, t], keep_w[:, t])
-            observed = keep_w[:, t].any(-1, keepdim=True).to(v.dtype)
+            context, w = self.attention.step(h, keys[t], values[t], keep_w[t])
+            observed = keep_w[t].any(-1, keepdim=True).to(v.dtype)
             out, state = self.lstm(torch.cat([context, observed], dim=-1).unsqueeze(1), state)
             h = out[:, 0]
             hidden.append(h)

@@ -113,7 +113,8 @@ def train_repeat(*, dataset: str, name: str, models: dict, manifest: pd.DataFram
     summary = {
         "model": name, "kind": cfg["kind"], "repeat": repeat, "seed": train_cfg.seed, "device": result.device,
         "best_epoch": result.best_epoch + 1, "epochs_run": len(result.history), "dev_score": result.best_score,
-        "seconds_per_epoch": result.seconds_per_epoch, "seconds_total": time.perf_counter() - started,
+        "seconds_per_epoch": result.seconds_per_epoch,
+        "cpu_seconds_per_epoch": result.cpu_seconds_per_epoch, "seconds_total": time.perf_counter() - started,
         "parameters": sum(p.numel() for p in model.parameters()),
         "trainable_parameters": sum(p.numel() for p in model.parameters() if p.requires_grad),
         "modalities": modalities, "input_dims": data.input_dims, "torch_threads": torch.get_num_threads(),

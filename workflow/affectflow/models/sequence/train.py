@@ -74,6 +74,11 @@ class TrainResult:
     def seconds_per_epoch(self) -> float:
         return float(self.history["seconds"].mean())
 
+    @property
+    def cpu_seconds_per_epoch(self) -> float:
+        """CPU time of this process per epoch: what an epoch costs even on a shared, loaded machine."""
+        return float(self.history["cpu_seconds"].mean())
+
 
 def seed_everything(seed: int) -> None:
     random.seed(seed)
@@ -182,7 +187,7 @@ def fit(model: SequenceModel, data: SequenceData, cfg: TrainConfig, checkpoint: 
     history, waited = [], 0
     log.info("training on %s: %d train / %d dev sessions, %d parameters", device, len(train), len(dev), sum(p.numel() for p in params))
     for epoch in range(cfg.max_epochs):
-        t0 = time.perf_counter()
+        t0, cpu0 = time.perf_counter(), time.process_time()
         model.on_epoch_start(epoch)
         model.train()
         losses = []
@@ -198,7 +203,7 @@ def fit(model: SequenceModel, data: SequenceData, cfg: TrainConfig, checkpoint: 
             losses.append(loss.item())
         scores = dev_scores(dev, predict(model, dev, cfg), data.dims, cfg.selection, cfg.variance)
         score = _score(scores)
-        seconds = time.perf_counter() - t0
+        seconds, cpu_seconds = time.perf_counter() - t0, time.process_time() - cpu0
         eligible = epoch >= model.warmup_epochs
         improved = eligible and score > best["score"]
         if improved:
@@ -207,7 +212,7 @@ def fit(model: SequenceModel, data: SequenceData, cfg: TrainConfig, checkpoint: 
         elif eligible:
             waited += 1
         history.append({"epoch": epoch, "train_loss": float(np.mean(losses)), **{f"dev_ccc_{d}": v for d, v in scores.items()},
-                        "dev_score": score, "selectable": eligible, "best": improved, "seconds": seconds})
+                        "dev_score": score, "selectable": eligible, "best": improved, "seconds": seconds, "cpu_seconds": cpu_seconds})
         log.info("epoch %d/%d  train %s %.4f  dev CCC %s  %.2fs%s%s", epoch + 1, cfg.max_epochs, cfg.loss, history[-1]["train_loss"],
                  " ".join(f"{d}={v:.4f}" for d, v in scores.items()), seconds, "" if eligible else "  (warm-up)", "  *" if improved else "")
         if eligible and waited >= cfg.patience:
