@@ -13,6 +13,7 @@ include: "rules/segments.smk"
 include: "rules/text.smk"
 include: "rules/text_finetune.smk"
 include: "rules/models.smk"
+include: "rules/sequence.smk"
 include: "rules/evaluate.smk"
 
 

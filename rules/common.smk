@@ -13,6 +13,7 @@ os.environ.update(PYTHONPATH=os.pathsep.join(p for p in (_PACKAGE_ROOT, os.envir
 from snakemake.utils import min_version, validate
 
 import affectflow.config
+from affectflow.models import FRAME_KINDS, SEQUENCE_KINDS
 from affectflow.datasets import DatasetError, build_manifest, check_files
 from affectflow.extractors import modality_of
 
@@ -59,6 +60,36 @@ def dataset_models(dataset):
     return config["datasets"][dataset]["models"]
 
 
+def dataset_frame_models(dataset):
+    return [m for m in dataset_models(dataset) if config["models"][m]["kind"] in FRAME_KINDS]
+
+
+def sequence_models():
+    return [m for m, c in config["models"].items() if c["kind"] in SEQUENCE_KINDS]
+
+
+def with_pretrained(names):
+    """``names`` and, before each, the pre-trained networks it fuses (each once, in order)."""
+    out = []
+    for m in names:
+        out += [n for n in with_pretrained(config["models"][m].get("pretrained", [])) if n not in out]
+        if m not in out:
+            out.append(m)
+    return out
+
+
+def dataset_sequence_models(dataset):
+    return with_pretrained([m for m in dataset_models(dataset) if config["models"][m]["kind"] in SEQUENCE_KINDS])
+
+
+def sequence_model_configs(model):
+    return {m: config["models"][m] for m in with_pretrained([model])}
+
+
+def sequence_runs(dataset):
+    return [[m, r] for m in dataset_sequence_models(dataset) for r in range(config["models"][m]["repeats"])]
+
+
 def media_input(column):
     def _input(wildcards):
         path = session_row(wildcards)[column]
@@ -73,9 +104,11 @@ def all_targets():
     targets = []
     for ds in config["datasets"]:
         targets.append(f"{RESULTS}/manifest/{ds}.csv")
-        if dataset_models(ds):
+        if dataset_frame_models(ds):
             targets += [f"{RESULTS}/tables/{ds}/models.md", f"{RESULTS}/tables/{ds}/models.csv", f"{RESULTS}/plots/{ds}/models_test_ccc.png"]
-            targets += [f"{RESULTS}/plots/{ds}/{m}_test_traces.png" for m in dataset_models(ds)]
+            targets += [f"{RESULTS}/plots/{ds}/{m}_test_traces.png" for m in dataset_frame_models(ds)]
+        if dataset_sequence_models(ds):
+            targets += [f"{RESULTS}/tables/{ds}/{t}" for t in ("sequence_models.md", "lucas_table1.md", "lucas_table2.md")]
         # every listed extractor and segmenter, also those no model consumes yet
         targets += [f"{RESULTS}/features/{ds}/{ex}/{s}.parquet" for ex in dataset_features(ds) for s in sessions(ds)]
         targets += [f"{RESULTS}/segments/{ds}/{g}/{s}.parquet" for g in dataset_segmenters(ds) for s in sessions(ds)]
@@ -137,11 +170,25 @@ def label_inputs(wildcards):
 
 
 def model_inputs(wildcards):
-    model = config["models"][wildcards.model]
     ss = sessions(wildcards.dataset)
     return {
         "labels": [f"{RESULTS}/labels/{wildcards.dataset}/{s}.parquet" for s in ss],
-        "features": [f"{RESULTS}/features/{wildcards.dataset}/{ex}/{s}.parquet" for ex in model["features"] for s in ss],
+        "features": [f"{RESULTS}/features/{wildcards.dataset}/{ex}/{s}.parquet"
+                     for ex in affectflow.config.model_features(config, wildcards.model) for s in ss],
+    }
+
+
+def sequence_model_inputs(wildcards):
+    cfg = config["models"][wildcards.model]
+    checkpoints = [f"{RESULTS}/models/{wildcards.dataset}/{p}/repeat{cfg['pretrained_repeat']}/checkpoint.pt" for p in cfg.get("pretrained", [])]
+    return {**model_inputs(wildcards), "pretrained": checkpoints}
+
+
+def sequence_table_inputs(wildcards):
+    runs = sequence_runs(wildcards.dataset)
+    return {
+        "predictions": [f"{RESULTS}/predictions/{wildcards.dataset}/{m}/repeat{r}.parquet" for m, r in runs],
+        "info": [f"{RESULTS}/models/{wildcards.dataset}/{m}/repeat{r}/training.json" for m, r in runs],
     }
 
 

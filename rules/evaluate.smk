@@ -24,13 +24,13 @@ rule score_model:
 
 rule model_table:
     input:
-        scores=lambda wc: [f"{RESULTS}/metrics/{wc.dataset}/{m}.csv" for m in dataset_models(wc.dataset)],
+        scores=lambda wc: [f"{RESULTS}/metrics/{wc.dataset}/{m}.csv" for m in dataset_frame_models(wc.dataset)],
     output:
         markdown=report(f"{RESULTS}/tables/{{dataset}}/models.md", category="Skeleton", caption="../report/models_table.rst"),
         csv=f"{RESULTS}/tables/{{dataset}}/models.csv",
         plot=report(f"{RESULTS}/plots/{{dataset}}/models_test_ccc.png", category="Skeleton", caption="../report/models_plot.rst"),
     params:
-        models=lambda wc: dataset_models(wc.dataset),
+        models=lambda wc: dataset_frame_models(wc.dataset),
         variance=config["metrics"]["ccc_variance"],
     log:
         f"{RESULTS}/logs/tables/{{dataset}}/models.log",

@@ -6,6 +6,8 @@ rule train_model:
     output:
         predictions=f"{RESULTS}/predictions/{{dataset}}/{{model}}.parquet",
         info=f"{RESULTS}/models/{{dataset}}/{{model}}/training.json",
+    wildcard_constraints:
+        model=name_regex([m for m, c in config["models"].items() if c["kind"] in FRAME_KINDS]),
     params:
         model=lambda wc: config["models"][wc.model],
         manifest=lambda wc: MANIFESTS[wc.dataset].table[["session", "speaker", "partition"]].to_dict(orient="list"),

@@ -13,3 +13,14 @@ def shared_data(sub: str) -> Path:
     if not path.is_dir():
         pytest.skip(f"real data folder {path} is absent (set AFFECTFLOW_SHARED_DATA to the shared data folder)")
     return path
+
+
+@pytest.fixture
+def one_torch_thread():
+    """Tiny torch models run fastest on one thread (intra-op threads only add overhead at this size)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

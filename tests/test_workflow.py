@@ -1,5 +1,6 @@
 """The whole DAG on the demo corpus, run by Snakemake as a user would."""
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -127,3 +128,49 @@ def test_demo_interpausal_units_are_stored_per_session_and_give_segment_targets(
         labels = store.read(demo_run / f"results/labels/demo/{s}.parquet")
         targets = segments.segment_targets(ipus, labels, ["arousal", "valence"], shift_s=0.0)
         assert targets["target_valid"].all() and targets[["arousal", "valence"]].notna().all().all()
+LUCAS_MODELS = ["lucas_audio", "lucas_video", "lucas_video_att", "lucas_fusion_attention", "lucas_fusion_olb", "lucas_fusion_hlb", "lucas_av"]
+
+
+@pytest.mark.slow
+def test_lucas_dlstms_train_the_fusions_run_and_the_paper_tables_are_written(demo_run):
+    t1 = (demo_run / "results/tables/demo/lucas_table1.md").read_text()
+    print(t1)
+    for label in ("| audio ", "| video ", "| video + embedding attention", "Bimodal attention (audio + video)",
+                  "OLB (audio + video)", "HLB (audio + video)"):
+        assert label in t1
+    assert "CCC computed per session and averaged over the sessions" in t1 and "over 2 repeats" in t1
+    assert "| Proposed (lucas_av) — this run, demo" in (demo_run / "results/tables/demo/lucas_table2.md").read_text()
+    table = pd.read_csv(demo_run / "results/tables/demo/sequence_models.csv")
+    assert sorted(table["model"].unique()) == sorted(LUCAS_MODELS) and (table["repeats"] == 2).all()
+    test = table[table["partition"] == "test"].set_index(["model", "dimension"])
+    # arousal is planted in the voice: the audio DLSTM and the fusions that contain it must find it
+    for model in ("lucas_audio", "lucas_fusion_attention", "lucas_fusion_hlb", "lucas_av"):
+        assert test.loc[(model, "arousal"), "ccc_per_sequence_mean"] > AROUSAL_CCC_MIN, table.to_string()
+    for model in LUCAS_MODELS:
+        for r in (0, 1):
+            pred = pd.read_parquet(demo_run / f"results/predictions/demo/{model}/repeat{r}.parquet")
+            assert list(pred.columns[:9]) == ["session", "t_start", "t_end", "partition", "label_valid", "arousal", "valence",
+                                              "arousal_pred", "valence_pred"]
+            assert pred["arousal_pred"].notna().all() and len(pred) == 8 * 400
+            assert (demo_run / f"results/models/demo/{model}/repeat{r}/checkpoint.pt").stat().st_size > 0
+    history = pd.read_csv(demo_run / "results/models/demo/lucas_video_att/repeat0/history.csv")
+    assert list(history["selectable"]) == [False] * 5 + [True] * (len(history) - 5)  # attention bypassed for epochs < 5
+    fused = pd.read_parquet(demo_run / "results/predictions/demo/lucas_fusion_attention/repeat0.parquet")
+    weights = fused[[f"fusion_attention_{i}" for i in range(4)]].to_numpy().reshape(-1, 2, 2)  # (frame, dim, network)
+    assert abs(weights.sum(-1) - 1).max() < 1e-5
+
+
+def job_counts(proc) -> dict[str, int]:
+    text = (proc.stdout + proc.stderr).split("Job stats:")[-1]
+    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", text, re.M) if m.group(1) != "total"}
+
+
+@pytest.mark.slow
+def test_a_changed_sequence_model_reruns_its_jobs_and_those_that_fuse_it_only(demo_run):
+    cfg = yaml.safe_load((demo_run / "config.yaml").read_text())
+    cfg["models"]["lucas_fusion_hlb"]["learning_rate"] = 0.005
+    (demo_run / "changed.yaml").write_text(yaml.safe_dump(cfg))
+    assert job_counts(snakemake(demo_run, "-n", "--configfile", str(demo_run / "changed.yaml"))) == {"train_sequence_model": 2, "sequence_tables": 1, "all": 1}
+    cfg["models"]["lucas_audio"]["hidden_size"] = 8  # a pretrained network: every fusion of it re-runs too
+    (demo_run / "changed.yaml").write_text(yaml.safe_dump(cfg))
+    assert job_counts(snakemake(demo_run, "-n", "--configfile", str(demo_run / "changed.yaml"))) == {"train_sequence_model": 8, "sequence_tables": 1, "all": 1}

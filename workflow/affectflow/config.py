@@ -46,9 +46,26 @@ def validate(cfg: dict, source: str = "config") -> dict:
     return cfg
 
 
+def model_features(cfg: dict, name: str) -> list[str]:
+    """Extractor names a model reads: ``features``, the extractors of its ``modalities``, or those
+    of the ``pretrained`` models it fuses."""
+    model = cfg["models"][name]
+    if "features" in model:
+        return list(model["features"])
+    if "modalities" in model:
+        return list(dict.fromkeys(ex for exs in model["modalities"].values() for ex in exs))
+    return list(dict.fromkeys(ex for p in model.get("pretrained", []) if p in cfg["models"] for ex in model_features(cfg, p)))
+
+
 def check_references(cfg: dict, source: str = "config") -> None:
     """Names used in datasets/models must be defined."""
     problems = []
+    for m, model in cfg["models"].items():
+        for p in model.get("pretrained", []):
+            if p not in cfg["models"]:
+                problems.append(f"models/{m}/pretrained: '{p}' is not defined under models")
+            elif cfg["models"][p]["kind"] != "dlstm":
+                problems.append(f"models/{m}/pretrained: '{p}' is a '{cfg['models'][p]['kind']}' model; only dlstm networks can be fused")
     for ds, d in cfg["datasets"].items():
         for f in d.get("features", []):
             if f not in cfg["features"]:
@@ -60,7 +77,7 @@ def check_references(cfg: dict, source: str = "config") -> None:
             if m not in cfg["models"]:
                 problems.append(f"datasets/{ds}/models: '{m}' is not defined under models")
             else:
-                for f in cfg["models"][m]["features"]:
+                for f in model_features(cfg, m):
                     if f not in d.get("features", []):
                         problems.append(f"datasets/{ds}/models: model '{m}' needs feature '{f}', which dataset '{ds}' does not list")
     for name, f in cfg["features"].items():

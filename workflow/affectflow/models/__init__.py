@@ -1,1 +1,6 @@
-"""Models trained on the joined frame tables."""
+"""Models trained on the joined frame tables (``ridge``) and on sequences (``sequence``).
+
+The kind lists are here, free of heavy imports, for the workflow to build its DAG.
+"""
+FRAME_KINDS = ("ridge",)
+SEQUENCE_KINDS = ("dlstm", "dlstm_fusion", "dlstm_av")

@@ -1,0 +1,173 @@
+"""Sessions as per-modality arrays on the time grid, cut into fixed-length sequences.
+
+A *modality* of a sequence model is a name and a list of extractor names from the feature store
+(``{"audio": ["egemaps_lld"], "video": ["face_expr"]}``); its extractors are joined on the label
+grid (``affectflow.join``) and concatenated per frame. Each modality carries a per-frame mask:
+``True`` where every one of its extractors had a row for the frame. Masked frames hold zeros in
+``x`` so that tensors stay finite, but the mask travels with them and models must use it (a
+zero is never passed off as an observation). Values missing inside a present row (a column that
+is constant for a speaker, an undefined LLD) become the speaker mean, i.e. 0 after the per-speaker
+z-scoring.
+
+Sequences are cut with truncated back-propagation through time in mind: windows of
+``length`` frames every ``hop`` frames (non-overlapping by default); the last window of a session
+is padded, and ``frame_ok`` marks the real frames.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from ... import join
+
+Modalities = dict[str, list[str]]
+
+
+@dataclass
+class SessionArrays:
+    """One session on the grid: features and masks per modality, labels and their validity."""
+
+    session: str
+    speaker: str
+    partition: str
+    t_start: np.ndarray
+    t_end: np.ndarray
+    x: dict[str, np.ndarray]  # modality -> (T, D_m) float32, zeros where masked
+    mask: dict[str, np.ndarray]  # modality -> (T,) bool
+    y: np.ndarray  # (T, n_dims) float32, NaN where the label is not valid
+    label_valid: np.ndarray  # (T,) bool
+
+    def __len__(self) -> int:
+        return len(self.t_start)
+
+
+@dataclass
+class SequenceData:
+    """Every session of a dataset for one set of modalities, plus what a model needs to know."""
+
+    sessions: list[SessionArrays]
+    modalities: Modalities
+    dims: list[str]
+    feature_columns: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def input_dims(self) -> dict[str, int]:
+        return {m: len(cols) for m, cols in self.feature_columns.items()}
+
+    def partition(self, *names: str) -> list[SessionArrays]:
+        return [s for s in self.sessions if s.partition in names]
+
+
+def load(
+    dataset: str,
+    manifest: pd.DataFrame,
+    modalities: Modalities,
+    dims: list[str],
+    standardise: str | None = "speaker",
+    labels_root: str | Path = "results/labels",
+    features_root: str | Path = "results/features",
+) -> SequenceData:
+    """Join labels and every modality's extractors for the sessions of ``manifest``.
+
+    ``manifest`` needs ``session``, ``speaker`` and ``partition``. ``standardise`` z-scores each
+    feature within each speaker (``"speaker"``), session (``"session"``) or not at all (``None``
+    / ``"none"``); it uses no labels, so it is allowed on held-out speakers.
+    """
+    if not modalities:
+        raise ValueError("a sequence model needs at least one modality")
+    for name, extractors in modalities.items():
+        if not extractors:
+            raise ValueError(f"modality '{name}' names no extractor")
+    extractors = list(dict.fromkeys(ex for exs in modalities.values() for ex in exs))
+    frames = join.frame_table(dataset, manifest["session"].tolist(), extractors, labels_root, features_root)
+    missing = [d for d in dims if d not in frames.columns]
+    if missing:
+        raise ValueError(f"dataset '{dataset}': label dimension(s) {missing} not in the label files under {labels_root}")
+    frames = frames.merge(manifest[["session", "speaker", "partition"]], on="session", how="left")
+    columns: dict[str, list[str]] = {}
+    for ex in extractors:
+        cols = [c for c in frames.columns if c.startswith(f"{ex}__") and not c.endswith(join.PRESENT)]
+        cols = [c for c in cols if frames[c].notna().any()]
+        if not cols:
+            raise ValueError(f"dataset '{dataset}': extractor '{ex}' has no feature values in any session")
+        columns[ex] = cols
+    by = None if standardise in (None, "none") else standardise
+    frames = join.standardise(frames, [c for cols in columns.values() for c in cols], by)
+
+    feature_columns = {m: [c for ex in exs for c in columns[ex]] for m, exs in modalities.items()}
+    sessions = []
+    for session, sub in frames.groupby("session", sort=False):
+        x, mask = {}, {}
+        for m, exs in modalities.items():
+            present = np.logical_and.reduce([sub[f"{ex}{join.PRESENT}"].to_numpy(dtype=bool) for ex in exs])
+            values = np.nan_to_num(sub[feature_columns[m]].to_numpy(dtype=np.float32, copy=True), nan=0.0)
+            values[~present] = 0.0
+            x[m], mask[m] = values, present
+        valid = sub["label_valid"].to_numpy(dtype=bool)
+        y = sub[dims].to_numpy(dtype=np.float32, copy=True)
+        y[~valid] = np.nan
+        sessions.append(SessionArrays(
+            session=str(session), speaker=str(sub["speaker"].iloc[0]), partition=str(sub["partition"].iloc[0] or ""),
+            t_start=sub["t_start"].to_numpy(), t_end=sub["t_end"].to_numpy(), x=x, mask=mask, y=y, label_valid=valid))
+    return SequenceData(sessions=sessions, modalities=dict(modalities), dims=list(dims), feature_columns=feature_columns)
+
+
+def windows(n_frames: int, length: int, hop: int | None = None) -> list[int]:
+    """Start frames of the sequences that cover a session of ``n_frames`` (the last may be short)."""
+    hop = hop or length
+    if length < 1 or not 1 <= hop <= length:
+        raise ValueError(f"need 1 <= hop <= length, got length={length}, hop={hop}")
+    starts: list[int] = []
+    start = 0
+    while start < n_frames:
+        starts.append(start)
+        if start + length >= n_frames:
+            break
+        start += hop
+    return starts
+
+
+class SequenceDataset(torch.utils.data.Dataset):
+    """Fixed-length sequences of a list of sessions, as dicts of tensors.
+
+    Each item: ``x`` and ``mask`` (dicts by modality, (L, D_m) and (L,)), ``y`` (L, n_dims) with
+    zeros where not valid, ``valid`` (L,) = label valid and a real frame, ``frame_ok`` (L,) = a
+    real (not padded) frame, ``session`` (index into ``sessions``) and ``start`` (first frame).
+    """
+
+    def __init__(self, sessions: list[SessionArrays], length: int = 100, hop: int | None = None):
+        self.sessions = sessions
+        self.length = length
+        self.items = [(i, start) for i, s in enumerate(sessions) for start in windows(len(s), length, hop)]
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, k: int) -> dict:
+        i, start = self.items[k]
+        s = self.sessions[i]
+        stop = min(start + self.length, len(s))
+        n, pad = stop - start, self.length - (stop - start)
+
+        def cut(a: np.ndarray, fill=0) -> torch.Tensor:
+            part = a[start:stop]
+            if pad:
+                part = np.concatenate([part, np.full((pad, *part.shape[1:]), fill, dtype=part.dtype)])
+            return torch.from_numpy(np.array(part, copy=True))
+
+        frame_ok = torch.zeros(self.length, dtype=torch.bool)
+        frame_ok[:n] = True
+        valid = cut(s.label_valid, False) & frame_ok
+        return {
+            "x": {m: cut(v) for m, v in s.x.items()},
+            "mask": {m: cut(v, False) for m, v in s.mask.items()},
+            "y": torch.nan_to_num(cut(s.y, np.nan), nan=0.0),
+            "valid": valid,
+            "frame_ok": frame_ok,
+            "session": i,
+            "start": start,
+        }
