@@ -5,6 +5,7 @@ from pathlib import Path
 from snakemake.utils import min_version, validate
 
 import affectflow.config
+import affectflow.reporting
 from affectflow.datasets import DatasetError, build_manifest, check_files
 from affectflow.extractors import modality_of
 
@@ -28,6 +29,12 @@ def sessions(dataset):
 
 def session_row(wildcards):
     return MANIFESTS[wildcards.dataset].row(wildcards.session)
+
+
+def session_media(wildcards):
+    # only what an extractor reads: a changed speaker or partition must not re-run extraction
+    row = session_row(wildcards)
+    return {k: row[k] for k in ("dataset", "session", "video", "audio", "transcript")}
 
 
 def extractors_of(modality):
@@ -67,6 +74,11 @@ def all_targets():
         else:
             targets += [f"{RESULTS}/features/{ds}/{ex}/{s}.parquet" for ex in dataset_features(ds) for s in sessions(ds)]
     return targets
+
+
+def report_category(wildcards):
+    # report items are grouped by the paper whose model produced them (affectflow.reporting)
+    return affectflow.reporting.category_of_model(wildcards.model, config["models"][wildcards.model])
 
 
 def demo_options():

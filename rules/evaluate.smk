@@ -5,10 +5,18 @@ rule score_model:
     input:
         predictions=f"{RESULTS}/predictions/{{dataset}}/{{model}}.parquet",
     output:
-        scores=f"{RESULTS}/metrics/{{dataset}}/{{model}}.csv",
+        scores=report(
+            f"{RESULTS}/metrics/{{dataset}}/{{model}}.csv",
+            category=report_category,
+            subcategory="{dataset}",
+            labels={"model": "{model}", "figure": "scores"},
+            caption="../report/scores.rst",
+        ),
         traces=report(
             f"{RESULTS}/plots/{{dataset}}/{{model}}_test_traces.png",
-            category="Skeleton",
+            category=report_category,
+            subcategory="{dataset}",
+            labels={"model": "{model}", "figure": "test traces"},
             caption="../report/traces.rst",
         ),
     params:
@@ -16,6 +24,7 @@ rule score_model:
         variance=config["metrics"]["ccc_variance"],
     log:
         f"{RESULTS}/logs/metrics/{{dataset}}/{{model}}.log",
+    localrule: True
     conda:
         "../envs/core.yaml"
     script:
@@ -26,9 +35,21 @@ rule model_table:
     input:
         scores=lambda wc: [f"{RESULTS}/metrics/{wc.dataset}/{m}.csv" for m in dataset_models(wc.dataset)],
     output:
-        markdown=report(f"{RESULTS}/tables/{{dataset}}/models.md", category="Skeleton", caption="../report/models_table.rst"),
-        csv=f"{RESULTS}/tables/{{dataset}}/models.csv",
-        plot=report(f"{RESULTS}/plots/{{dataset}}/models_test_ccc.png", category="Skeleton", caption="../report/models_plot.rst"),
+        markdown=f"{RESULTS}/tables/{{dataset}}/models.md",
+        csv=report(
+            f"{RESULTS}/tables/{{dataset}}/models.csv",
+            category=affectflow.reporting.ALL_MODELS,
+            subcategory="{dataset}",
+            labels={"table": "models"},
+            caption="../report/models_table.rst",
+        ),
+        plot=report(
+            f"{RESULTS}/plots/{{dataset}}/models_test_ccc.png",
+            category=affectflow.reporting.ALL_MODELS,
+            subcategory="{dataset}",
+            labels={"table": "pooled test CCC"},
+            caption="../report/models_plot.rst",
+        ),
     params:
         models=lambda wc: dataset_models(wc.dataset),
         variance=config["metrics"]["ccc_variance"],

@@ -2,7 +2,5 @@
 from affectflow import extractors, logs
 
 logs.setup(snakemake.log[0])
-row = snakemake.params.row
-media = extractors.SessionMedia(dataset=row["dataset"], session=row["session"], video=row["video"],
-                                audio=row["audio"], transcript=row["transcript"])
+media = extractors.SessionMedia(**snakemake.params.media)
 extractors.run(snakemake.wildcards.extractor, dict(snakemake.params.extractor), media, snakemake.params.hop_s, snakemake.output[0])
