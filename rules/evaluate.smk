@@ -5,13 +5,7 @@ rule score_model:
     input:
         predictions=f"{RESULTS}/predictions/{{dataset}}/{{model}}.parquet",
     output:
-        scores=report(
-            f"{RESULTS}/metrics/{{dataset}}/{{model}}.csv",
-            category=report_category,
-            subcategory="{dataset}",
-            labels={"model": "{model}", "figure": "scores"},
-            caption="../report/scores.rst",
-        ),
+        scores=f"{RESULTS}/metrics/{{dataset}}/{{model}}.csv",
         traces=report(
             f"{RESULTS}/plots/{{dataset}}/{{model}}_test_traces.png",
             category=report_category,
@@ -36,18 +30,19 @@ rule model_table:
         scores=lambda wc: [f"{RESULTS}/metrics/{wc.dataset}/{m}.csv" for m in dataset_models(wc.dataset)],
     output:
         markdown=f"{RESULTS}/tables/{{dataset}}/models.md",
-        csv=report(
-            f"{RESULTS}/tables/{{dataset}}/models.csv",
+        csv=f"{RESULTS}/tables/{{dataset}}/models.csv",
+        html=report(
+            f"{RESULTS}/tables/{{dataset}}/models.html",
             category=affectflow.reporting.ALL_MODELS,
             subcategory="{dataset}",
-            labels={"table": "models"},
+            labels={"item": "table"},
             caption="../report/models_table.rst",
         ),
         plot=report(
             f"{RESULTS}/plots/{{dataset}}/models_test_ccc.png",
             category=affectflow.reporting.ALL_MODELS,
             subcategory="{dataset}",
-            labels={"table": "pooled test CCC"},
+            labels={"item": "pooled test CCC plot"},
             caption="../report/models_plot.rst",
         ),
     params:
