@@ -8,13 +8,24 @@ import yaml
 from conftest import REPO, SMALL_DEMO, demo_config, snakemake
 from slurm_cluster import LocalSlurm, SlurmUnavailable, ensure_installed
 
-pytestmark = pytest.mark.slurm
+from affectflow.plan import planned_jobs
 
 # The slice of the small demo's DAG run through SLURM (each SLURM job costs seconds of Snakemake
 # start-up): two sessions' media, their eGeMAPS LLDs and their labels (a localrule).
 SESSIONS = ("demo01", "demo03")
 TARGETS = [f"results/{kind}/{s}.parquet" for s in SESSIONS for kind in ("features/demo/egemaps_lld", "labels/demo")]
 REMOTE = {"demo_session": 2, "extract_audio": 2}
+
+
+def test_profile_slurm_is_found_from_the_repo_root_and_sets_resources_per_rule(tmp_path):
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(demo_config(**SMALL_DEMO)))
+    out = snakemake(tmp_path, "-n", "--profile", "slurm", cwd=REPO).stdout  # a dry run needs no SLURM
+    assert "Using profiles slurm and workflow specific profile" in out
+    res = {j.rule: j.resources for j in planned_jobs(out)}
+    assert {r["slurm_partition"] for r in res.values()} == {"debug"}
+    assert (res["demo_session"]["mem_mb"], res["demo_session"]["runtime"]) == ("4000", "60")  # default-resources
+    assert (res["extract_audio"]["mem_mb"], res["extract_audio"]["runtime"]) == ("2000", "30")  # set-resources
+    assert (res["train_model"]["mem_mb"], res["train_model"]["runtime"]) == ("16000", "240")
 
 
 @pytest.fixture(scope="module")
@@ -36,6 +47,7 @@ def rule_of(job):
     return m.group(1) if m else job["comment"]
 
 
+@pytest.mark.slurm
 def test_small_demo_runs_through_sbatch_and_equals_a_local_run(cluster, small_demo_run, tmp_path):
     work = tmp_path / "work"
     work.mkdir()

@@ -16,6 +16,7 @@ class PlannedJob:
     rule: str
     output: str  # first output file ("" for target rules like `all`)
     reason: str
+    resources: dict[str, str]
 
 
 def planned_jobs(dry_run_text: str) -> list[PlannedJob]:
@@ -24,7 +25,8 @@ def planned_jobs(dry_run_text: str) -> list[PlannedJob]:
     for m in _JOB.finditer(dry_run_text):
         fields = {f["key"]: f["value"].strip() for f in _FIELD.finditer(m["body"])}
         output = fields.get("output", "").split(", ")[0]
-        jobs.append(PlannedJob(m["rule"], output, fields.get("reason", "")))
+        resources = dict(kv.split("=", 1) for kv in fields.get("resources", "").split(", ") if "=" in kv)
+        jobs.append(PlannedJob(m["rule"], output, fields.get("reason", ""), resources))
     return jobs
 
 
