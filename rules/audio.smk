@@ -11,9 +11,12 @@ rule extract_audio:
     params:
         extractor=lambda wc: config["features"][wc.extractor],
         hop_s=lambda wc: config["datasets"][wc.dataset]["hop_s"],
-        row=session_row,
+        media=session_media,
     log:
         f"{RESULTS}/logs/features/{{dataset}}/{{extractor}}/{{session}}.log",
+    # features depend only on the media bytes, the extractor's parameters and this rule's code:
+    # with --cache (SNAKEMAKE_OUTPUT_CACHE) projects over the same corpus share them
+    cache: "omit-software"
     threads: extractor_threads
     resources:
         mem_mb=4000,

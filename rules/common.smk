@@ -14,6 +14,7 @@ from snakemake.utils import min_version, validate
 
 import affectflow.config
 from affectflow.models import FRAME_KINDS, SEQUENCE_KINDS
+import affectflow.reporting
 from affectflow.datasets import DatasetError, build_manifest, check_files
 from affectflow.extractors import modality_of
 
@@ -37,6 +38,12 @@ def sessions(dataset):
 
 def session_row(wildcards):
     return MANIFESTS[wildcards.dataset].row(wildcards.session)
+
+
+def session_media(wildcards):
+    # only what an extractor reads: a changed speaker or partition must not re-run extraction
+    row = session_row(wildcards)
+    return {k: row[k] for k in ("dataset", "session", "video", "audio", "transcript")}
 
 
 def extractors_of(modality):
@@ -129,6 +136,9 @@ def face_cache(wildcards):
 def face_detector_gpu(wildcards):
     # MediaPipe runs on CPU; the torch backends use a GPU when one is there
     return 0 if config["face_detectors"][wildcards.detector]["backend"] == "mediapipe" else 1
+def report_category(wildcards):
+    # report items are grouped by the paper whose model produced them (affectflow.reporting)
+    return affectflow.reporting.category_of_model(wildcards.model, config["models"][wildcards.model])
 
 
 def demo_options():
@@ -211,8 +221,9 @@ def text_transcript(wildcards):
     return path
 
 
-def text_session_row(wildcards):
-    return {**session_row(wildcards), "transcript": text_transcript(wildcards)}
+def text_session_media(wildcards):
+    # the transcript a text extractor reads: the given one, or the ASR output
+    return {**session_media(wildcards), "transcript": text_transcript(wildcards)}
 
 
 def finetuned_dir(name):

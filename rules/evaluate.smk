@@ -8,7 +8,9 @@ rule score_model:
         scores=f"{RESULTS}/metrics/{{dataset}}/{{model}}.csv",
         traces=report(
             f"{RESULTS}/plots/{{dataset}}/{{model}}_test_traces.png",
-            category="Skeleton",
+            category=report_category,
+            subcategory="{dataset}",
+            labels={"model": "{model}", "figure": "test traces"},
             caption="../report/traces.rst",
         ),
     params:
@@ -16,6 +18,7 @@ rule score_model:
         variance=config["metrics"]["ccc_variance"],
     log:
         f"{RESULTS}/logs/metrics/{{dataset}}/{{model}}.log",
+    localrule: True
     conda:
         "../envs/core.yaml"
     script:
@@ -26,9 +29,22 @@ rule model_table:
     input:
         scores=lambda wc: [f"{RESULTS}/metrics/{wc.dataset}/{m}.csv" for m in dataset_frame_models(wc.dataset)],
     output:
-        markdown=report(f"{RESULTS}/tables/{{dataset}}/models.md", category="Skeleton", caption="../report/models_table.rst"),
+        markdown=f"{RESULTS}/tables/{{dataset}}/models.md",
         csv=f"{RESULTS}/tables/{{dataset}}/models.csv",
-        plot=report(f"{RESULTS}/plots/{{dataset}}/models_test_ccc.png", category="Skeleton", caption="../report/models_plot.rst"),
+        html=report(
+            f"{RESULTS}/tables/{{dataset}}/models.html",
+            category=affectflow.reporting.ALL_MODELS,
+            subcategory="{dataset}",
+            labels={"item": "table"},
+            caption="../report/models_table.rst",
+        ),
+        plot=report(
+            f"{RESULTS}/plots/{{dataset}}/models_test_ccc.png",
+            category=affectflow.reporting.ALL_MODELS,
+            subcategory="{dataset}",
+            labels={"item": "pooled test CCC plot"},
+            caption="../report/models_plot.rst",
+        ),
     params:
         models=lambda wc: dataset_frame_models(wc.dataset),
         variance=config["metrics"]["ccc_variance"],

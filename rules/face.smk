@@ -37,7 +37,7 @@ rule extract_face:
     params:
         extractor=lambda wc: config["features"][wc.extractor],
         hop_s=lambda wc: config["datasets"][wc.dataset]["hop_s"],
-        row=session_row,
+        media=session_media,
     log:
         f"{RESULTS}/logs/features/{{dataset}}/{{extractor}}/{{session}}.log",
     threads: 1

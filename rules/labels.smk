@@ -12,6 +12,7 @@ rule grid_labels:
         dimensions=lambda wc: config["datasets"][wc.dataset]["dimensions"],
     log:
         f"{RESULTS}/logs/labels/{{dataset}}/{{session}}.log",
+    localrule: True
     conda:
         "../envs/core.yaml"
     script:

@@ -30,7 +30,7 @@ rule extract_text:
     params:
         extractor=text_extractor_params,
         hop_s=lambda wc: config["datasets"][wc.dataset]["hop_s"],
-        row=text_session_row,
+        media=text_session_media,
     log:
         f"{RESULTS}/logs/features/{{dataset}}/{{extractor}}/{{session}}.log",
     threads: 1

@@ -10,7 +10,5 @@ from affectflow import extractors, logs  # noqa: E402
 
 logs.setup(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)
-row = snakemake.params.row
-media = extractors.SessionMedia(dataset=row["dataset"], session=row["session"], video=row["video"],
-                                audio=row["audio"], transcript=row["transcript"], faces=snakemake.input.get("faces", ""))
+media = extractors.SessionMedia(**snakemake.params.media, faces=snakemake.input.get("faces", ""))
 extractors.run(snakemake.wildcards.extractor, dict(snakemake.params.extractor), media, snakemake.params.hop_s, snakemake.output[0])

@@ -9,5 +9,6 @@ table, caption = tables.model_summary(scores, snakemake.params.variance)
 title = f"{snakemake.wildcards.dataset}: models"
 tables.write_markdown(table, snakemake.output.markdown, title, caption)
 tables.write_csv(table, snakemake.output.csv)
+tables.write_html(table, snakemake.output.html, title, caption)
 plots.metric_bars(table, snakemake.output.plot, title=f"{snakemake.wildcards.dataset}: pooled test CCC")
 log.info("\n%s", table.to_string())

@@ -24,3 +24,47 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+# --- running the workflow as a user would (shared by the workflow, incremental and SLURM tests) ---
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+
+import yaml  # noqa: E402
+
+SNAKEFILE = REPO / "Snakefile"
+# The small demo the incremental, cache, report and SLURM tests share: 3 sessions (train, devel,
+# test: the ridge needs all three partitions) of 10 s. Its full DAG is 17 jobs.
+SMALL_DEMO = {"n_sessions": 3, "duration_s": 10}
+
+
+def demo_config(**demo_options) -> dict:
+    cfg = yaml.safe_load((REPO / "config.yaml").read_text())
+    cfg["datasets"]["demo"]["options"].update(demo_options)
+    return cfg
+
+
+def skeleton_config(**demo_options) -> dict:
+    """The demo restricted to the audio path (eGeMAPS → ridge): the small, stable DAG that the
+    incremental, cache, report and SLURM tests count jobs on."""
+    cfg = demo_config(**demo_options)
+    cfg["datasets"]["demo"].update(features=["egemaps_lld", "egemaps_func"], models=["ridge_egemaps"], segments=[])
+    return cfg
+
+
+def snakemake(workdir: Path, *args: str, check: bool = True, snakefile: Path = SNAKEFILE, cwd: Path | None = None,
+              env: dict | None = None, timeout: float | None = None) -> subprocess.CompletedProcess:
+    """``python -m snakemake --snakefile … --directory workdir args…``; stdout+stderr in ``.stdout``."""
+    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(snakefile), "--directory", str(workdir), *args]
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=cwd, timeout=timeout,
+                          env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})})
+    if check and proc.returncode != 0:
+        raise AssertionError(f"snakemake {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout[-8000:]}")
+    return proc
+
+
+@pytest.fixture(scope="session")
+def small_demo_run(tmp_path_factory) -> Path:
+    """A finished local run of the whole DAG on the small demo (never modified by tests: copy it)."""
+    work = tmp_path_factory.mktemp("small_demo")
+    (work / "config.yaml").write_text(yaml.safe_dump(skeleton_config(**SMALL_DEMO)))
+    snakemake(work, "--cores", "2")
+    return work

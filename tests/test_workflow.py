@@ -1,37 +1,16 @@
 """The whole DAG on the demo corpus, run by Snakemake as a user would."""
-import os
 import re
-import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import pandas as pd
-import pyarrow.parquet as pq
 import pytest
 import yaml
+from conftest import REPO, demo_config, snakemake
 
 from affectflow import store
 
-REPO = Path(__file__).resolve().parents[1]
-SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile")]
 # The arousal CCC threshold for the held-out speaker. Chance is 0; the ridge on eGeMAPS reaches
 # about 0.8 on this corpus, so 0.5 fails only if the planted signal stops reaching the predictions.
 AROUSAL_CCC_MIN = 0.5
-
-
-def demo_config(**demo_options):
-    cfg = yaml.safe_load((REPO / "config.yaml").read_text())
-    cfg["datasets"]["demo"]["options"].update(demo_options)
-    return cfg
-
-
-def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    proc = subprocess.run([*SNAKEMAKE, "--directory", str(workdir), *args], capture_output=True, text=True,
-                          env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    if check and proc.returncode != 0:
-        raise AssertionError(f"snakemake {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-6000:]}")
-    return proc
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +49,7 @@ def test_planted_valence_is_recovered_from_the_words_on_the_held_out_speaker(dem
 @pytest.mark.slow
 def test_second_dry_run_has_nothing_to_do(demo_run):
     proc = snakemake(demo_run, "-n")
-    assert "Nothing to be done" in proc.stdout + proc.stderr
+    assert "Nothing to be done" in proc.stdout
 
 
 @pytest.mark.slow
@@ -90,7 +69,7 @@ def test_feature_files_carry_the_contract_and_provenance(demo_run):
 def test_lint_reports_nothing(tmp_path):
     (tmp_path / "config.yaml").write_text((REPO / "config.yaml").read_text())
     proc = snakemake(tmp_path, "--lint", check=False)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.returncode == 0, proc.stdout
 
 
 def test_bad_config_key_stops_the_run_naming_it(tmp_path):
@@ -99,7 +78,7 @@ def test_bad_config_key_stops_the_run_naming_it(tmp_path):
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(cfg))
     proc = snakemake(tmp_path, "-n", check=False)
     assert proc.returncode != 0
-    assert "'feature_sett' was unexpected" in proc.stdout + proc.stderr
+    assert "'feature_sett' was unexpected" in proc.stdout
 
 
 def test_missing_media_file_stops_the_run_naming_it(tmp_path):
@@ -111,7 +90,7 @@ def test_missing_media_file_stops_the_run_naming_it(tmp_path):
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(cfg))
     proc = snakemake(tmp_path, "-n", check=False)
     assert proc.returncode != 0
-    assert "session b: audio file not found: media/gone.wav" in proc.stdout + proc.stderr
+    assert "session b: audio file not found: media/gone.wav" in proc.stdout
 
 
 @pytest.mark.slow
@@ -128,6 +107,8 @@ def test_demo_interpausal_units_are_stored_per_session_and_give_segment_targets(
         labels = store.read(demo_run / f"results/labels/demo/{s}.parquet")
         targets = segments.segment_targets(ipus, labels, ["arousal", "valence"], shift_s=0.0)
         assert targets["target_valid"].all() and targets[["arousal", "valence"]].notna().all().all()
+
+
 LUCAS_MODELS = ["lucas_audio", "lucas_video", "lucas_video_att", "lucas_fusion_attention", "lucas_fusion_olb", "lucas_fusion_hlb", "lucas_av"]
 
 
@@ -161,7 +142,7 @@ def test_lucas_dlstms_train_the_fusions_run_and_the_paper_tables_are_written(dem
 
 
 def job_counts(proc) -> dict[str, int]:
-    text = (proc.stdout + proc.stderr).split("Job stats:")[-1]
+    text = (proc.stdout).split("Job stats:")[-1]
     return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", text, re.M) if m.group(1) != "total"}
 
 

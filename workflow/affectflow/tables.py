@@ -1,6 +1,7 @@
-"""Result tables as Markdown, CSV (and LaTeX where a paper's format asks for it)."""
+"""Result tables as Markdown, CSV, HTML (for the report) and LaTeX where a paper's format asks for it."""
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 import pandas as pd
@@ -35,6 +36,17 @@ def model_summary(scores: dict[str, pd.DataFrame], variance: str) -> tuple[pd.Da
 
 def write_markdown(table: pd.DataFrame, path: str | Path, title: str, caption: str, floatfmt: str = ".3f") -> None:
     text = f"# {title}\n\n{caption}\n\n{table.to_markdown(index=False, floatfmt=floatfmt)}\n"
+    with atomic_path(path) as tmp:
+        tmp.write_text(text)
+
+
+def write_html(table: pd.DataFrame, path: str | Path, title: str, caption: str, floatfmt: str = ".3f") -> None:
+    """A self-contained HTML page of the table: what `snakemake --report` can show inline (CSV it can't)."""
+    body = table.to_html(index=False, float_format=lambda x: format(x, floatfmt), border=0, classes="affectflow")
+    style = ("body{font-family:sans-serif;margin:1.5em}table{border-collapse:collapse}"
+             "th,td{padding:.25em .7em;border-bottom:1px solid #ccc;text-align:right}th{background:#f2f2f2}")
+    text = (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title><style>{style}</style></head>"
+            f"<body><h1>{html.escape(title)}</h1><p>{html.escape(caption)}</p>\n{body}\n</body></html>\n")
     with atomic_path(path) as tmp:
         tmp.write_text(text)
 

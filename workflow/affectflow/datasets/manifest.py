@@ -41,10 +41,14 @@ class Manifest:
         return self.table["session"].tolist()
 
     def row(self, session: str) -> dict:
-        hit = self.table[self.table["session"] == session]
-        if hit.empty:
+        # an index built once per table: Snakemake calls this for every job while it builds the DAG
+        # (filtering the table each time made a 1,000-session dry run quadratic)
+        if getattr(self, "_rows_of", None) is not self.table:
+            self._rows = {r["session"]: r for r in self.table.to_dict(orient="records")}
+            self._rows_of = self.table
+        if session not in self._rows:
             raise DatasetError(f"dataset '{self.dataset}': unknown session '{session}'")
-        return hit.iloc[0].to_dict()
+        return dict(self._rows[session])
 
     def in_partition(self, partition: str) -> list[str]:
         return self.table.loc[self.table["partition"] == partition, "session"].tolist()
