@@ -43,9 +43,11 @@ def read_avec(path: str | Path, dimensions: list[str] | None = None) -> pd.DataF
     missing = [d for d in dims if d not in df.columns]
     if missing:
         raise LabelError(f"{path}: label dimension(s) {missing} not in the file (columns: {list(df.columns)})")
+    if df.empty:
+        raise LabelError(f"{path}: no annotation rows (only a header)")
     out = df[["timestamp", *dims]].apply(pd.to_numeric, errors="coerce")
-    if out["timestamp"].isna().any():
-        raise LabelError(f"{path}: non-numeric or empty timestamps in rows {out.index[out['timestamp'].isna()].tolist()[:5]}")
+    if not np.isfinite(out["timestamp"]).all():
+        raise LabelError(f"{path}: non-numeric, empty or infinite timestamps in rows {out.index[~np.isfinite(out['timestamp'])].tolist()[:5]}")
     if out["timestamp"].duplicated().any():
         dup = out.loc[out["timestamp"].duplicated(), "timestamp"].tolist()[:5]
         raise LabelError(f"{path}: duplicated timestamps {dup}")

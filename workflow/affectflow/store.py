@@ -7,12 +7,14 @@ weights sha256, parameters and their hash, package versions, source files and th
 The creation time is kept apart under ``affectflow.created_at`` so that two runs on the same
 inputs give byte-identical files once that key is ignored.
 
-Files are written atomically (temporary file in the same folder, fsync, rename): a killed job
-never leaves a file that looks complete. Any Parquet reader (pandas, polars, DuckDB) reads the
+Files are written atomically (hidden temporary ``.{name}.*.tmp`` in the same folder, fsync,
+rename): a killed job never leaves a file that looks complete — Parquet readers skip hidden
+files, and the next write of the same target removes the stale temporary. Any Parquet reader (pandas, polars, DuckDB) reads the
 files without importing affectflow.
 """
 from __future__ import annotations
 
+import glob
 import hashlib
 import json
 import os
@@ -116,6 +118,10 @@ def atomic_path(final: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside ``final``; rename it into place only if the block succeeds."""
     final = Path(final)
     final.parent.mkdir(parents=True, exist_ok=True)
+    # temporaries of the same target left by a killed earlier attempt (one writer per target:
+    # Snakemake runs one job per output)
+    for stale in final.parent.glob(f".{glob.escape(final.name)}.*.tmp"):
+        stale.unlink(missing_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent)
     os.close(fd)
     tmp_path = Path(tmp)

@@ -4,13 +4,17 @@
 - ``level: functionals`` — functionals over windows of ``window_s`` every ``window_hop_s``
   (rows are the windows; a session shorter than one window, or ``window_s: null``, gives one
   row over the whole session).
+
+Every row carries ``speech`` (bool): whether its span holds sound above ``silence_dbfs``
+(see :mod:`affectflow.silence`); long pauses keep their features but are flagged. Audio
+shorter than one grid frame is refused with an error naming the file.
 """
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from .. import grid, media as media_io
+from .. import grid, media as media_io, silence
 from .base import Extractor, ExtractorError, SessionMedia
 
 
@@ -40,10 +44,17 @@ class OpenSmileExtractor(Extractor):
         sr = int(self.params.get("sample_rate", 16000))
         audio = media_io.load_audio(media.audio, sample_rate=sr)
         duration = len(audio) / sr
+        if duration < hop_s:
+            raise ExtractorError(f"extractor '{self.name}': {media.audio}: audio lasts {duration:.3f} s, "
+                                 f"shorter than one grid frame ({hop_s} s)")
         smile = self._smile()
         if self.params.get("level", "lld") == "lld":
-            return self._lld(smile, audio, sr, duration, hop_s, media.session)
-        return self._functionals(smile, audio, sr, duration, media.session)
+            out = self._lld(smile, audio, sr, duration, hop_s, media.session)
+        else:
+            out = self._functionals(smile, audio, sr, duration, media.session)
+        silence_dbfs = float(self.params.get("silence_dbfs", silence.DEFAULT_SILENCE_DBFS))
+        out.insert(3, "speech", silence.speech_flags(audio, sr, out["t_start"].to_numpy(), out["t_end"].to_numpy(), silence_dbfs))
+        return out
 
     @staticmethod
     def _lld(smile, audio, sr, duration, hop_s, session) -> pd.DataFrame:
