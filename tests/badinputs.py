@@ -181,9 +181,9 @@ def make_shorter_than_a_window(d: Path) -> Path:
 
 
 def make_long_silence(d: Path) -> Path:
-    # 1 s tone, 6 s of near-silence (−80 dBFS noise), 1 s tone
-    noise = np.random.default_rng(0).normal(0, 10 ** (-80 / 20), int(6 * SR))
-    return write_wav(d / "long_silence.wav", np.concatenate([tone(1.0), noise, tone(1.0)]))
+    # 0.5 s tone, 8 s of near-silence (−80 dBFS noise), 0.5 s tone
+    noise = np.random.default_rng(0).normal(0, 10 ** (-80 / 20), int(8 * SR))
+    return write_wav(d / "long_silence.wav", np.concatenate([tone(0.5), noise, tone(0.5)]))
 
 
 def make_non_utf8_transcript(d: Path) -> Path:
@@ -312,9 +312,9 @@ def _vfr_times(times, path):
 
 
 def _speech_flags_follow_the_silence(df, path):
-    inside = (df["t_start"] >= 1.1) & (df["t_end"] <= 6.9)
-    outside = (df["t_end"] <= 0.9) | (df["t_start"] >= 7.1)
-    assert len(df) == 80 and df["speech"].dtype == bool
+    inside = (df["t_start"] >= 0.6) & (df["t_end"] <= 8.4)
+    outside = (df["t_end"] <= 0.5) | (df["t_start"] >= 8.5)
+    assert len(df) == 90 and df["speech"].dtype == bool and outside.sum() == 10
     assert not df.loc[inside, "speech"].any() and df.loc[outside, "speech"].all()
     feats = df.drop(columns=["session", "t_start", "t_end", "speech"])
     assert np.isfinite(feats.to_numpy()).all()  # silence is measured, not NaN'd or dropped
@@ -391,9 +391,9 @@ CASES = [
               "opensmile_functionals": Raises(r"shorter than one grid frame"), "check_as_audio": reported("error", r"shorter than one grid frame")}),
     BadInput("audio shorter than one functionals window (1.5 s, window 4 s)", make_shorter_than_a_window,
              "one functionals row spanning the whole clip (0–1.5 s)", {"opensmile_functionals": Returns(_one_window_over_the_clip)}),
-    BadInput("long silence (6 s of −80 dBFS in 8 s)", make_long_silence,
-             "rows kept with their features and `speech = false`; `check`: warning `silent … for 75%`",
-             {"opensmile_lld": Returns(_speech_flags_follow_the_silence), "check_as_audio": reported("warning", r"silent .* for 7\d%")}),
+    BadInput("long silence (8 s of −80 dBFS in 9 s)", make_long_silence,
+             "rows kept with their features and `speech = false`; `check`: warning `silent … for 89%` (from 80 %)",
+             {"opensmile_lld": Returns(_speech_flags_follow_the_silence), "check_as_audio": reported("warning", r"silent \(below -50 dBFS\) for 8\d% of its 9\.0 s")}),
     BadInput("non-UTF-8 transcript", make_non_utf8_transcript,
              "error: `…: not UTF-8 (byte 0xe7 at offset 0, line 1)`",
              {"read_utf8": Raises(r"not UTF-8 \(byte 0xe7 at offset 0, line 1\)"), "check_as_transcript": reported("error", r"not UTF-8")}),

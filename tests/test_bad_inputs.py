@@ -66,4 +66,4 @@ def test_readme_documents_every_bad_input():
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     section = readme.split("## Bad input", 1)[1].split("\n## ", 1)[0]
     for case in CASES:
-        assert f"| {case.name} |" in section, f"README 'Bad input' lacks a row for {case.name!r}"
+        assert f"| {case.name} | {case.behaviour} |" in section, f"README 'Bad input' lacks the row for {case.name!r} (regenerate it from CASES)"
