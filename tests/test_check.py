@@ -117,3 +117,13 @@ def test_a_broken_speakers_file_is_named(tmp_path, speakers_csv, message):
 def test_a_complete_speakers_file_sets_the_speakers(tmp_path):
     m = build_manifest("sewa", _avec_corpus(tmp_path, "session,speaker\nTrain_01,A\nDevel_01,B\nTest_01,A\n"))
     assert dict(zip(m.table["session"], m.table["speaker"])) == {"Devel_01": "B", "Test_01": "A", "Train_01": "A"}
+
+
+def test_a_manifest_speaker_missing_from_the_speaker_table_is_an_unknown_speaker_error(tmp_path):
+    pd.DataFrame({"session": ["a", "b", "c"], "speaker": ["p1", "p2", "P1"], "audio": ["a.wav", "b.wav", "c.wav"]}).to_csv(tmp_path / "m.csv", index=False)
+    (tmp_path / "speakers.csv").write_text("speaker,gender\np1,f\np2,m\n")
+    dcfg = {"adapter": "csv", "options": {"path": str(tmp_path / "m.csv"), "speakers": str(tmp_path / "speakers.csv")}}
+    with pytest.raises(DatasetError, match=r"speaker id\(s\) \['P1'\] in .*m\.csv are not in the speaker table .*speakers\.csv"):
+        build_manifest("mine", dcfg)
+    (tmp_path / "speakers.csv").write_text("speaker,gender\np1,f\np2,m\nP1,f\n")
+    assert build_manifest("mine", dcfg).row("c")["speaker"] == "P1"

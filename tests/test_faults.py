@@ -15,7 +15,7 @@ import yaml
 
 from affectflow import store
 
-from badinputs import make_labels_unsorted, make_truncated_wav, label_times, ramp, tone, write_labels, write_wav
+from badinputs import make_labels_longer, make_labels_unsorted, make_truncated_wav, label_times, ramp, tone, write_labels, write_wav
 
 REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile")]
@@ -37,6 +37,16 @@ def run_snakemake(work: Path, *args: str, env: dict | None = None) -> subprocess
                           env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})})
 
 
+def test_a_session_without_the_modality_an_extractor_needs_stops_the_dag_naming_it(tmp_path):
+    (tmp_path / "words.txt").write_text("hello\n")
+    pd.DataFrame([{"session": "textonly", "speaker": "p1", "transcript": "words.txt", "audio": ""}]).to_csv(tmp_path / "corpus.csv", index=False)
+    cfg = yaml.safe_load((REPO / "config.yaml").read_text())
+    cfg["datasets"] = {"mine": {"adapter": "csv", "options": {"path": "corpus.csv"}, "features": ["egemaps_lld"]}}
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(cfg))
+    proc = run_snakemake(tmp_path, "-n")
+    assert proc.returncode != 0 and "dataset 'mine', session 'textonly': no audio file" in proc.stdout + proc.stderr
+
+
 def test_keep_going_fails_only_the_bad_sessions_jobs(tmp_path):
     media = tmp_path / "media"
     media.mkdir()
@@ -45,20 +55,26 @@ def test_keep_going_fails_only_the_bad_sessions_jobs(tmp_path):
     good_labels = write_labels(media / "good.csv", t, ramp(len(t)))
     csv_corpus(tmp_path, {"s_good": (good, good_labels),
                           "s_badmedia": (make_truncated_wav(media), good_labels),
-                          "s_badlabels": (good, make_labels_unsorted(media))})
+                          "s_badlabels": (good, make_labels_unsorted(media)),
+                          "s_longlabels": (good, make_labels_longer(media))})
     targets = [f"{FEATURES}/{s}.parquet" for s in ("s_good", "s_badmedia", "s_badlabels")]
-    targets += [f"results/labels/mine/{s}.parquet" for s in ("s_good", "s_badmedia", "s_badlabels")]
+    targets += [f"results/labels/mine/{s}.parquet" for s in ("s_good", "s_badmedia", "s_badlabels", "s_longlabels")]
     proc = run_snakemake(tmp_path, "--cores", "1", "--keep-going", *targets)
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0, out[-3000:]
     built = {t for t in targets if (tmp_path / t).exists()}
     # the good session is complete; each bad file fails only the jobs that read it
-    assert built == {f"{FEATURES}/s_good.parquet", f"{FEATURES}/s_badlabels.parquet", "results/labels/mine/s_good.parquet"}, out[-3000:]
+    assert built == {f"{FEATURES}/s_good.parquet", f"{FEATURES}/s_badlabels.parquet", "results/labels/mine/s_good.parquet",
+                     "results/labels/mine/s_longlabels.parquet"}, out[-3000:]
     media_log = (tmp_path / "results/logs/features/mine/egemaps_lld/s_badmedia.log").read_text()
     assert "truncated.wav: truncated WAV (header declares 2.000 s of audio" in media_log
     assert "truncated.wav: truncated WAV" in (tmp_path / "results/logs/labels/mine/s_badmedia.log").read_text()
     assert "labels_unsorted.csv: timestamps are not sorted" in (tmp_path / "results/logs/labels/mine/s_badlabels.log").read_text()
     assert store.read(tmp_path / f"{FEATURES}/s_good.parquet")["speech"].all()
+    # labels running past the media are used up to its end, and the job's log says so
+    assert "labels_longer.csv runs to 6.00 s, 4.00 s past the end of the media (2.00 s)" in \
+        (tmp_path / "results/logs/labels/mine/s_longlabels.log").read_text()
+    assert store.read(tmp_path / "results/labels/mine/s_longlabels.parquet")["label_valid"].all()
 
 
 # Loaded by every Python process of the killed run (PYTHONPATH): the extraction job of session b
@@ -129,7 +145,7 @@ def _without_created_at(path: Path) -> bytes:
 @pytest.mark.slow
 def test_same_inputs_and_seed_give_identical_bytes_and_metrics_in_two_workdirs(tmp_path):
     cfg = yaml.safe_load((REPO / "config.yaml").read_text())
-    cfg["datasets"]["demo"]["options"].update(n_sessions=4, duration_s=8)  # train, devel and test sessions
+    cfg["datasets"]["demo"]["options"].update(n_sessions=3, duration_s=6)  # one train, one devel, one test session
     works = [tmp_path / "one", tmp_path / "two"]
     procs = []
     for work in works:  # the two runs side by side, one core each
@@ -144,7 +160,7 @@ def test_same_inputs_and_seed_give_identical_bytes_and_metrics_in_two_workdirs(t
     files = sorted(p.relative_to(one) for p in one.rglob("*") if p.is_file() and p.parts[len(one.parts)] != "logs")
     assert files == sorted(p.relative_to(two) for p in two.rglob("*") if p.is_file() and p.parts[len(two.parts)] != "logs")
     parquet = [f for f in files if f.suffix == ".parquet"]
-    assert len([f for f in parquet if f.parts[0] == "features"]) == 8 and Path("predictions/demo/ridge_egemaps.parquet") in parquet
+    assert len([f for f in parquet if f.parts[0] == "features"]) == 6 and Path("predictions/demo/ridge_egemaps.parquet") in parquet
     for f in files:
         if f.suffix == ".parquet":
             assert _without_created_at(one / f) == _without_created_at(two / f), f

@@ -101,26 +101,21 @@ def _check_labels(path: str, dims: list[str], hop_s: float, delay_s: float, rep:
     raw = labels_mod.read_avec(path, dims)
     ts = raw["timestamp"].to_numpy()
     rep.labels_s = float(ts[-1])
-    step = float(np.median(np.diff(ts))) if len(ts) > 1 else hop_s
     values = raw[dims].to_numpy(dtype=np.float64)
     missing = ~np.isfinite(values) | np.isclose(values, labels_mod.AFFWILD_MISSING)
     if missing.any():
         rep.add(WARNING, f"labels: {path} has {int(missing.any(axis=1).sum())} of {len(ts)} annotation rows with NaN or −5 "
                          "(frames there get label_valid = false)")
     gaps = np.diff(ts)
-    long_gaps = gaps > 2.5 * max(step, hop_s)
+    long_gaps = gaps > labels_mod.default_max_gap(ts, hop_s) + 1e-9
     if long_gaps.any():
         rep.add(WARNING, f"labels: {path} has {int(long_gaps.sum())} gap(s) in its timestamps, the longest {gaps.max():.2f} s "
                          f"from {ts[np.argmax(gaps)]:.2f} s (frames there get label_valid = false)")
     if math.isnan(rep.media_s):
         return
-    end = rep.labels_s - delay_s
-    if end < rep.media_s - DURATION_TOLERANCE_S:
-        rep.add(WARNING, f"labels: {path} ends at {rep.labels_s:.2f} s, the media at {rep.media_s:.2f} s: "
-                         f"the last {rep.media_s - end:.2f} s get label_valid = false")
-    elif rep.labels_s > rep.media_s + DURATION_TOLERANCE_S:
-        rep.add(WARNING, f"labels: {path} runs to {rep.labels_s:.2f} s, {rep.labels_s - rep.media_s:.2f} s past the end of the media "
-                         f"({rep.media_s:.2f} s); those annotations are not used — is it the right file?")
+    mismatch = labels_mod.span_mismatch(path, raw, rep.media_s, delay_s, DURATION_TOLERANCE_S)
+    if mismatch:
+        rep.add(WARNING, f"labels: {mismatch}")
     grid = labels_mod.to_grid(raw, "x", rep.media_s, hop_s, delay_s)
     rep.cells["labels"] = f"{grid['label_valid'].mean():.0%} valid" if len(grid) else "no frames"
 

@@ -56,6 +56,12 @@ def read_avec(path: str | Path, dimensions: list[str] | None = None) -> pd.DataF
     return out
 
 
+def default_max_gap(timestamps: np.ndarray, hop_s: float) -> float:
+    """Annotations further apart than this leave the frames between them unlabelled."""
+    step = np.median(np.diff(timestamps)) if len(timestamps) > 1 else hop_s
+    return 2.5 * max(step, hop_s)
+
+
 def to_grid(labels: pd.DataFrame, session: str, duration_s: float, hop_s: float, delay_s: float = 0.0,
             max_gap_s: float | None = None) -> pd.DataFrame:
     """Resample annotations onto the grid by linear interpolation at ``t_start + delay_s``."""
@@ -64,7 +70,7 @@ def to_grid(labels: pd.DataFrame, session: str, duration_s: float, hop_s: float,
     ts = labels["timestamp"].to_numpy(dtype=np.float64)
     query = out["t_start"].to_numpy() + delay_s
     step = np.median(np.diff(ts)) if len(ts) > 1 else hop_s
-    max_gap = max_gap_s if max_gap_s is not None else 2.5 * max(step, hop_s)
+    max_gap = max_gap_s if max_gap_s is not None else default_max_gap(ts, hop_s)
     valid = np.ones(len(out), dtype=bool)
     if len(ts) == 0:
         valid[:] = False
@@ -97,6 +103,19 @@ def to_grid(labels: pd.DataFrame, session: str, duration_s: float, hop_s: float,
     out["label_valid"] = valid & np.all(np.isfinite(out[dims].to_numpy()), axis=1) if dims else valid
     out.loc[~out["label_valid"], dims] = np.nan
     return out
+
+
+def span_mismatch(path: str | Path, labels: pd.DataFrame, duration_s: float, delay_s: float = 0.0,
+                  tolerance_s: float = 1.0) -> str | None:
+    """A sentence when the annotations end more than ``tolerance_s`` before or after the media, else None."""
+    end = float(labels["timestamp"].iloc[-1])
+    if end - delay_s < duration_s - tolerance_s:
+        return (f"{path} ends at {end:.2f} s, the media at {duration_s:.2f} s: "
+                f"the last {duration_s - end + delay_s:.2f} s get label_valid = false")
+    if end > duration_s + tolerance_s:
+        return (f"{path} runs to {end:.2f} s, {end - duration_s:.2f} s past the end of the media ({duration_s:.2f} s); "
+                "those annotations are not used — is it the right file?")
+    return None
 
 
 def categorical(session: str, emotion: str, duration_s: float) -> pd.DataFrame:
