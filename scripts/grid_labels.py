@@ -6,6 +6,8 @@ row = snakemake.params.row
 info = media.probe(snakemake.input.media)
 if row["label_kind"] == "continuous":
     raw = labels.read_avec(snakemake.input.labels, snakemake.params.dimensions)
+    if mismatch := labels.span_mismatch(snakemake.input.labels, raw, info.duration_s, snakemake.params.delay_s):
+        log.warning(mismatch)
     table = labels.to_grid(raw, row["session"], info.duration_s, snakemake.params.hop_s, snakemake.params.delay_s)
     sources = {"labels": snakemake.input.labels}
 else:

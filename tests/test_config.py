@@ -25,9 +25,20 @@ def test_shipped_config_is_valid_and_defaults_are_filled(cfg):
     (lambda c: c["datasets"]["demo"].update(hop_s="0.1"), "hop_s: '0.1' is not of type 'number'"),
     (lambda c: c["features"]["egemaps_lld"].update(kind="opensmiles"), "'opensmiles' is not one of"),
     (lambda c: c["datasets"]["demo"]["features"].append("nope"), "'nope' is not defined under features"),
+    # wrong types anywhere, adapter options included
+    (lambda c: c["datasets"]["demo"]["options"].update(n_sessions="8"), "at datasets/demo/options/n_sessions: '8' is not of type 'integer'"),
+    (lambda c: c["datasets"]["demo"]["options"].update(duration_s=-1), "at datasets/demo/options/duration_s: -1 is less than or equal to the minimum of 0"),
+    (lambda c: c["datasets"]["demo"].update(dimensions="arousal"), "at datasets/demo/dimensions: 'arousal' is not of type 'array'"),
+    (lambda c: c["features"]["egemaps_lld"].update(speech_flag="yes"), "at features/egemaps_lld/speech_flag: 'yes' is not of type 'boolean'"),
+    (lambda c: c["models"]["ridge_egemaps"].update(alphas="1.0"), "at models/ridge_egemaps/alphas: '1.0' is not of type 'array'"),
+    (lambda c: c["models"]["ridge_egemaps"].update(context_frames=1.5), "at models/ridge_egemaps/context_frames: 1.5 is not of type 'integer'"),
+    (lambda c: c.update(seed="0"), "at seed: '0' is not of type 'integer'"),
+    (lambda c: c["datasets"].update(x={"adapter": "avec", "options": {"labels_dir": "l"}}), "at datasets/x/options: 'media_dir' is a required property"),
 ])
 def test_bad_config_is_refused_with_the_key_named(cfg, edit, message):
     edit(cfg)
     with pytest.raises(config.ConfigError) as err:
         config.validate(cfg)
     assert message.split(": ")[-1] in str(err.value)
+    if message.startswith("at "):
+        assert message in str(err.value)  # the path of the offending key is named

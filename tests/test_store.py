@@ -83,11 +83,11 @@ def test_a_writer_killed_mid_write_leaves_no_complete_looking_file(tmp_path):
 import os, pandas as pd, numpy as np
 from affectflow import store
 import pyarrow.parquet as pq
-real = pq.write_table
-def dying(table, where, **kw):
-    real(table, where, **kw)
-    os._exit(9)   # killed after the bytes hit the temporary file, before the rename
-pq.write_table = dying
+real = pq.ParquetWriter.close
+def dying(self):
+    real(self)
+    os._exit(9)   # killed after the whole file hit the temporary, before the rename
+pq.ParquetWriter.close = dying
 df = pd.DataFrame({{"session": "s", "t_start": np.arange(3.0), "t_end": np.arange(1.0, 4.0), "x": np.ones(3)}})
 store.write(df, {str(target)!r}, {{"extractor": "x"}})
 """

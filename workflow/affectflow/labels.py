@@ -43,15 +43,23 @@ def read_avec(path: str | Path, dimensions: list[str] | None = None) -> pd.DataF
     missing = [d for d in dims if d not in df.columns]
     if missing:
         raise LabelError(f"{path}: label dimension(s) {missing} not in the file (columns: {list(df.columns)})")
+    if df.empty:
+        raise LabelError(f"{path}: no annotation rows (only a header)")
     out = df[["timestamp", *dims]].apply(pd.to_numeric, errors="coerce")
-    if out["timestamp"].isna().any():
-        raise LabelError(f"{path}: non-numeric or empty timestamps in rows {out.index[out['timestamp'].isna()].tolist()[:5]}")
+    if not np.isfinite(out["timestamp"]).all():
+        raise LabelError(f"{path}: non-numeric, empty or infinite timestamps in rows {out.index[~np.isfinite(out['timestamp'])].tolist()[:5]}")
     if out["timestamp"].duplicated().any():
         dup = out.loc[out["timestamp"].duplicated(), "timestamp"].tolist()[:5]
         raise LabelError(f"{path}: duplicated timestamps {dup}")
     if not out["timestamp"].is_monotonic_increasing:
         raise LabelError(f"{path}: timestamps are not sorted (first decrease at row {int(np.argmax(np.diff(out['timestamp'].to_numpy()) < 0)) + 1})")
     return out
+
+
+def default_max_gap(timestamps: np.ndarray, hop_s: float) -> float:
+    """Annotations further apart than this leave the frames between them unlabelled."""
+    step = np.median(np.diff(timestamps)) if len(timestamps) > 1 else hop_s
+    return 2.5 * max(step, hop_s)
 
 
 def to_grid(labels: pd.DataFrame, session: str, duration_s: float, hop_s: float, delay_s: float = 0.0,
@@ -62,7 +70,7 @@ def to_grid(labels: pd.DataFrame, session: str, duration_s: float, hop_s: float,
     ts = labels["timestamp"].to_numpy(dtype=np.float64)
     query = out["t_start"].to_numpy() + delay_s
     step = np.median(np.diff(ts)) if len(ts) > 1 else hop_s
-    max_gap = max_gap_s if max_gap_s is not None else 2.5 * max(step, hop_s)
+    max_gap = max_gap_s if max_gap_s is not None else default_max_gap(ts, hop_s)
     valid = np.ones(len(out), dtype=bool)
     if len(ts) == 0:
         valid[:] = False
@@ -95,6 +103,19 @@ def to_grid(labels: pd.DataFrame, session: str, duration_s: float, hop_s: float,
     out["label_valid"] = valid & np.all(np.isfinite(out[dims].to_numpy()), axis=1) if dims else valid
     out.loc[~out["label_valid"], dims] = np.nan
     return out
+
+
+def span_mismatch(path: str | Path, labels: pd.DataFrame, duration_s: float, delay_s: float = 0.0,
+                  tolerance_s: float = 1.0) -> str | None:
+    """A sentence when the annotations end more than ``tolerance_s`` before or after the media, else None."""
+    end = float(labels["timestamp"].iloc[-1])
+    if end - delay_s < duration_s - tolerance_s:
+        return (f"{path} ends at {end:.2f} s, the media at {duration_s:.2f} s: "
+                f"the last {duration_s - end + delay_s:.2f} s get label_valid = false")
+    if end > duration_s + tolerance_s:
+        return (f"{path} runs to {end:.2f} s, {end - duration_s:.2f} s past the end of the media ({duration_s:.2f} s); "
+                "those annotations are not used — is it the right file?")
+    return None
 
 
 def categorical(session: str, emotion: str, duration_s: float) -> pd.DataFrame:

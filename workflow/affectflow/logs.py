@@ -14,4 +14,11 @@ def setup(log_path: str | Path | None = None, level: int = logging.INFO) -> logg
     logging.basicConfig(level=level, handlers=handlers, force=True,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.captureWarnings(True)
-    return logging.getLogger("affectflow")
+    logger = logging.getLogger("affectflow")
+
+    def log_uncaught(exc_type, exc, tb):
+        # the error that fails a job belongs in the job's log file, not only on Snakemake's stderr
+        logger.error("%s: %s", exc_type.__name__, exc, exc_info=(exc_type, exc, tb))
+
+    sys.excepthook = log_uncaught
+    return logger

@@ -1,10 +1,19 @@
 """Reading media with PyAV (the FFmpeg it bundles): probing and audio decoding.
 
-Any container FFmpeg reads works (wav, mp3, flac, mp4, flv, mov, …). Errors name the file.
+Any container FFmpeg reads works (wav, mp3, flac, mp4, flv, mov, …). Errors name the file and
+the problem. What FFmpeg would quietly accept is refused here:
+
+- a WAV whose header declares more audio than the file holds (a truncated copy: FFmpeg would
+  decode the part that is there and report the shorter duration as if nothing were wrong);
+- a stream that stops decoding part-way (corrupt or cut packets): the error gives the time;
+- decoded audio much shorter than the duration the container declares for its audio stream.
+
+Multichannel audio is averaged to mono in numpy: FFmpeg's own downmix scales stereo by 1/√2.
 """
 from __future__ import annotations
 
 import os
+import struct
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,19 +38,63 @@ class MediaInfo:
     height: int | None
 
 
+# decoded audio may fall short of the declared stream duration by this much (codec priming,
+# rounding of the last packet) before the file counts as truncated
+SHORTFALL_TOLERANCE_S = 0.25
+SHORTFALL_TOLERANCE_FRACTION = 0.02
+# frame intervals further than this fraction from the median make a video variable-frame-rate
+VFR_TOLERANCE = 0.1
+
+
 def _open(path: str | os.PathLike):
     path = Path(path)
     if not path.exists():
         raise MediaError(f"{path}: media file does not exist")
+    if not path.is_file():
+        raise MediaError(f"{path}: not a file")
     if path.stat().st_size == 0:
         raise MediaError(f"{path}: media file is empty (0 bytes)")
+    check_wav_complete(path)
     try:
         return av.open(str(path))
     except (av.error.FFmpegError, ValueError) as exc:
         raise MediaError(f"{path}: not readable as media ({exc})") from exc
 
 
+def check_wav_complete(path: str | os.PathLike) -> None:
+    """Raise when a RIFF/WAVE file's ``data`` chunk declares more bytes than the file holds.
+
+    Files that are not WAV pass; so do streamed WAVs whose writer left the size unknown
+    (0 or 0xFFFFFFFF), which FFmpeg reads to the end of the file.
+    """
+    path = Path(path)
+    size = path.stat().st_size
+    with open(path, "rb") as f:
+        head = f.read(12)
+        if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+            return
+        pos = 12
+        byte_rate = None
+        while pos + 8 <= size:
+            f.seek(pos)
+            chunk_id, chunk_size = struct.unpack("<4sI", f.read(8))
+            if chunk_id == b"fmt " and chunk_size >= 16:
+                byte_rate = struct.unpack("<HHII", f.read(12))[3]
+            if chunk_id == b"data":
+                available = size - pos - 8
+                if chunk_size not in (0, 0xFFFFFFFF) and chunk_size > available:
+                    if byte_rate:
+                        detail = f"header declares {chunk_size / byte_rate:.3f} s of audio, the file holds {available / byte_rate:.3f} s"
+                    else:
+                        detail = f"header declares {chunk_size} data bytes, the file holds {available}"
+                    raise MediaError(f"{path}: truncated WAV ({detail})")
+                return
+            pos += 8 + chunk_size + (chunk_size & 1)
+        raise MediaError(f"{path}: WAV file has no data chunk (truncated header?)")
+
+
 def probe(path: str | os.PathLike) -> MediaInfo:
+    """Streams and duration from the container headers (nothing is decoded)."""
     with _open(path) as c:
         a = c.streams.audio[0] if c.streams.audio else None
         v = c.streams.video[0] if c.streams.video else None
@@ -52,6 +105,10 @@ def probe(path: str | os.PathLike) -> MediaInfo:
             if s is not None and s.duration is not None and s.time_base is not None:
                 durations.append(float(s.duration * s.time_base))
         duration = max(durations) if durations else float("nan")
+        if a is None and v is None:
+            raise MediaError(f"{path}: no audio or video stream")
+        if not np.isfinite(duration) or duration <= 0:
+            raise MediaError(f"{path}: the container declares no duration (empty or truncated file)")
         return MediaInfo(
             path=str(path),
             duration_s=duration,
@@ -65,27 +122,72 @@ def probe(path: str | os.PathLike) -> MediaInfo:
         )
 
 
+def _stream_duration(stream) -> float | None:
+    if stream.duration is not None and stream.time_base is not None:
+        return float(stream.duration * stream.time_base)
+    return None
+
+
 def load_audio(path: str | os.PathLike, sample_rate: int = 16000, mono: bool = True) -> np.ndarray:
     """Decode the first audio stream, resampled to ``sample_rate``.
 
-    Returns float32 in [-1, 1]: shape ``(n,)`` when ``mono`` else ``(channels, n)``.
+    Returns float32 in [-1, 1]: shape ``(n,)`` when ``mono`` (the mean of the channels) else
+    ``(channels, n)``. Raises :class:`MediaError` naming the file, and the time where decoding
+    stopped, for a stream that is corrupt or shorter than its container declares.
     """
     with _open(path) as c:
         if not c.streams.audio:
             raise MediaError(f"{path}: no audio stream")
         stream = c.streams.audio[0]
-        layout = "mono" if mono else ("stereo" if (stream.codec_context.channels or 1) >= 2 else "mono")
-        resampler = av.AudioResampler(format="fltp", layout=layout, rate=sample_rate)
+        channels = stream.codec_context.channels or 1
+        resampler = av.AudioResampler(format="fltp", layout=stream.codec_context.layout if channels > 1 else "mono",
+                                      rate=sample_rate)
         chunks = []
+        position = 0.0
         try:
-            for frame in c.decode(stream):
-                for out in resampler.resample(frame):
-                    chunks.append(out.to_ndarray())
-            for out in resampler.resample(None):
-                chunks.append(out.to_ndarray())
+            for packet in c.demux(stream):
+                if packet.pts is not None and packet.time_base is not None:
+                    position = float(packet.pts * packet.time_base)
+                for frame in packet.decode():
+                    chunks.extend(out.to_ndarray() for out in resampler.resample(frame))
+            chunks.extend(out.to_ndarray() for out in resampler.resample(None))
         except av.error.FFmpegError as exc:
-            raise MediaError(f"{path}: audio stream could not be decoded ({exc})") from exc
+            raise MediaError(f"{path}: audio stream is corrupt or cut at {position:.2f} s ({exc})") from exc
+        declared = _stream_duration(stream)
     if not chunks:
         raise MediaError(f"{path}: audio stream holds no samples")
     audio = np.concatenate(chunks, axis=1).astype(np.float32)
-    return audio[0] if mono else audio
+    decoded = audio.shape[1] / sample_rate
+    if declared and decoded < declared - max(SHORTFALL_TOLERANCE_S, SHORTFALL_TOLERANCE_FRACTION * declared):
+        raise MediaError(f"{path}: decoded only {decoded:.2f} s of the {declared:.2f} s of audio the file declares (truncated?)")
+    if mono:
+        return audio.mean(axis=0) if audio.shape[0] > 1 else audio[0]
+    return audio
+
+
+def video_frame_times(path: str | os.PathLike) -> np.ndarray:
+    """Presentation times (seconds, sorted) of the first video stream's frames, from the packets.
+
+    Demuxing only: cheap even for long videos. Extractors place frames on the grid by these
+    times, never by ``index / fps``, so variable-frame-rate video lands where it belongs.
+    """
+    with _open(path) as c:
+        if not c.streams.video:
+            raise MediaError(f"{path}: no video stream")
+        stream = c.streams.video[0]
+        try:
+            pts = [p.pts for p in c.demux(stream) if p.pts is not None and p.size]
+        except av.error.FFmpegError as exc:
+            raise MediaError(f"{path}: video stream could not be read ({exc})") from exc
+        times = np.sort(np.asarray(pts, dtype=np.float64) * float(stream.time_base))
+    if times.size == 0:
+        raise MediaError(f"{path}: video stream holds no frames")
+    return times
+
+
+def is_variable_frame_rate(frame_times: np.ndarray) -> bool:
+    steps = np.diff(np.asarray(frame_times, dtype=np.float64))
+    if steps.size < 2:
+        return False
+    median = np.median(steps)
+    return bool(np.any(np.abs(steps - median) > VFR_TOLERANCE * median))

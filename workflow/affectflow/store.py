@@ -7,12 +7,14 @@ weights sha256, parameters and their hash, package versions, source files and th
 The creation time is kept apart under ``affectflow.created_at`` so that two runs on the same
 inputs give byte-identical files once that key is ignored.
 
-Files are written atomically (temporary file in the same folder, fsync, rename): a killed job
-never leaves a file that looks complete. Any Parquet reader (pandas, polars, DuckDB) reads the
+Files are written atomically (hidden temporary ``.{name}.*.tmp`` in the same folder, fsync,
+rename): a killed job never leaves a file that looks complete — Parquet readers skip hidden
+files, and the next write of the same target removes the stale temporary. Any Parquet reader (pandas, polars, DuckDB) reads the
 files without importing affectflow.
 """
 from __future__ import annotations
 
+import glob
 import hashlib
 import json
 import os
@@ -116,6 +118,10 @@ def atomic_path(final: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside ``final``; rename it into place only if the block succeeds."""
     final = Path(final)
     final.parent.mkdir(parents=True, exist_ok=True)
+    # temporaries of the same target left by a killed earlier attempt (one writer per target:
+    # Snakemake runs one job per output)
+    for stale in final.parent.glob(f".{glob.escape(final.name)}.*.tmp"):
+        stale.unlink(missing_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent)
     os.close(fd)
     tmp_path = Path(tmp)
@@ -138,16 +144,21 @@ def write(df: pd.DataFrame, path: str | os.PathLike, record: dict, created_at: s
     meta = dict(table.schema.metadata or {})
     meta.pop(b"pandas", None)  # pandas' own blob embeds its version and column dtypes: not provenance
     meta[METADATA_KEY] = json.dumps(record, sort_keys=True, default=str).encode()
-    meta[CREATED_AT_KEY] = (created_at or datetime.now(timezone.utc).isoformat(timespec="seconds")).encode()
     table = table.replace_schema_metadata(meta)
+    stamp = (created_at or datetime.now(timezone.utc).isoformat(timespec="seconds")).encode()
     with atomic_path(path) as tmp:
-        pq.write_table(table, tmp, compression="zstd", write_statistics=True)
+        with pq.ParquetWriter(tmp, table.schema, compression="zstd", write_statistics=True) as writer:
+            writer.write_table(table)
+            # added to the footer only, not to the schema: the Arrow schema blob that pyarrow
+            # stores repeats the schema metadata base64-encoded, where a time stamp would change
+            # bytes beyond its own field
+            writer.add_key_value_metadata({CREATED_AT_KEY: stamp})
     return Path(path)
 
 
 def read_metadata(path: str | os.PathLike) -> dict:
     """The provenance record of one store file (plus ``created_at``)."""
-    meta = pq.read_schema(path).metadata or {}
+    meta = pq.read_metadata(path).metadata or {}  # the file's key-value footer (created_at is only there)
     if METADATA_KEY not in meta:
         raise StoreError(f"{path}: no affectflow provenance in the Parquet metadata")
     record = json.loads(meta[METADATA_KEY])

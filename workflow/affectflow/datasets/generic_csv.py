@@ -3,6 +3,10 @@
 Required columns: session, speaker, and at least one of video / audio / transcript.
 Optional: partition, labels (AVEC-layout CSV), label_kind, emotion, and any extra column
 (kept). Relative paths are resolved against the CSV's folder.
+
+Option ``speakers``: a speaker table (CSV with a ``speaker`` column, e.g. with gender or age).
+A manifest speaker missing from it is an unknown speaker id — usually a typo that would split
+one person into two and leak them across a speaker-disjoint split — and an error naming them.
 """
 from __future__ import annotations
 
@@ -13,6 +17,16 @@ import pandas as pd
 from .manifest import DatasetError, Manifest
 
 PATH_COLUMNS = ("video", "audio", "transcript", "labels")
+
+
+def read_speaker_table(name: str, path: str) -> set[str]:
+    try:
+        table = pd.read_csv(path, dtype=str, keep_default_na=False, sep=None, engine="python")
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise DatasetError(f"dataset '{name}': speaker table {path} is not a readable CSV ({exc})") from exc
+    if "speaker" not in table.columns:
+        raise DatasetError(f"dataset '{name}': speaker table {path} has no 'speaker' column (columns: {list(table.columns)})")
+    return set(table["speaker"].str.strip())
 
 
 def manifest(name: str, options: dict) -> Manifest:
@@ -32,6 +46,12 @@ def manifest(name: str, options: dict) -> Manifest:
     for col in PATH_COLUMNS:
         if col in table.columns:
             table[col] = [str((path.parent / p)) if p and not Path(p).is_absolute() else p for p in table[col]]
+    if options.get("speakers"):
+        known = read_speaker_table(name, options["speakers"])
+        unknown = sorted(set(table["speaker"]) - known)
+        if unknown:
+            raise DatasetError(f"dataset '{name}': speaker id(s) {unknown[:5]} in {path} are not in the speaker table "
+                               f"{options['speakers']} (unknown speaker id)")
     if "labels" in table.columns and "label_kind" not in table.columns:
         table["label_kind"] = ["continuous" if p else "none" for p in table["labels"]]
     if "emotion" in table.columns and "label_kind" not in table.columns:

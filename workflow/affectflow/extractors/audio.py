@@ -37,6 +37,9 @@ class AudioExtractor(Extractor):
         audio = self.load(media)
         sr = self.sample_rate
         duration = audio.shape[-1] / sr
+        if duration < hop_s:
+            raise ExtractorError(f"extractor '{self.name}': {media.audio}: audio lasts {duration:.3f} s, "
+                                 f"shorter than one grid frame ({hop_s} s)")
         df = self.features(audio, sr, duration, hop_s, media.session)
         if self.params.get("speech_flag", self.speech_flag_default):
             mono = audio if audio.ndim == 1 else audio[min(int(self.params.get("channel", 0)), len(audio) - 1)]
