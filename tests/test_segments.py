@@ -128,3 +128,17 @@ def test_config_names_an_undefined_segmenter():
     cfg["segmenters"]["ipu"]["min_pause"] = 0.3
     with pytest.raises(config.ConfigError, match="min_pause"):
         config.validate(cfg)
+
+
+def test_stored_rolling_and_utterance_segments_name_their_source(demo_session, tmp_path):
+    rolling = segments.run("demo", "demo01", "win6", {"kind": "rolling", "window_s": 6.0}, tmp_path / "r.parquet",
+                           audio_path=str(demo_session["media"]), transcript_path=str(demo_session["transcript"]))
+    assert rolling[["t_start", "t_end"]].values.tolist() == [[0, 6], [6, 12], [12, 18]]
+    assert set(store.read_metadata(tmp_path / "r.parquet")["sources"]) == {"audio"}
+    utt = segments.run("demo", "demo01", "utt", {"kind": "utterances"}, tmp_path / "u.parquet",
+                       audio_path=str(demo_session["media"]), transcript_path=str(demo_session["transcript"]))
+    assert store.read(tmp_path / "u.parquet")["text"].tolist() == utt["text"].tolist()
+    assert set(store.read_metadata(tmp_path / "u.parquet")["sources"]) == {"transcript"}
+    with pytest.raises(segments.SegmentError, match="demo01: utterance segments need a transcript"):
+        segments.run("demo", "demo01", "utt", {"kind": "utterances"}, tmp_path / "x.parquet", audio_path=str(demo_session["media"]))
+    assert not (tmp_path / "x.parquet").exists()

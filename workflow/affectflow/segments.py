@@ -221,13 +221,12 @@ def run(dataset: str, session: str, segmenter: str, params: dict, out_path: str 
     from . import store
 
     seg, extra = build_segments(session, params, audio_path=audio_path, transcript_path=transcript_path)
-    used = {"audio": audio_path} if params.get("kind") != "utterances" and audio_path else {}
-    if params.get("kind") == "utterances" or (params.get("kind") == "rolling" and not audio_path):
-        used = {"transcript": transcript_path}
+    kind = params.get("kind")
+    used = {"audio": audio_path} if kind == "ipu" or (kind == "rolling" and audio_path) else {"transcript": transcript_path}
     record = store.provenance(
-        extractor=segmenter, extractor_version=f"segments/{params.get('kind')}/1", dataset=dataset, session=session,
+        extractor=segmenter, extractor_version=f"segments/{kind}/1", dataset=dataset, session=session,
         params=params, model_id=extra.get("model_id"), weights_sha256=extra.get("weights_sha256"),
-        packages=("silero-vad", "onnxruntime", "av") if params.get("kind") == "ipu" else ("av",), sources=used,
+        packages=("silero-vad", "onnxruntime", "av") if kind == "ipu" else ("av",), sources=used,
     )
     store.write(seg, out_path, record)
     return seg
