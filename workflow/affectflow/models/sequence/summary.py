@@ -15,7 +15,9 @@ import numpy as np
 import pandas as pd
 
 from ... import evaluation, store
-from .attention import FUSIONS
+
+# the paper's names of the fusion methods (kept here: the table jobs run without torch)
+FUSION_LABELS = {"attention": "Bimodal attention", "olb": "OLB", "hlb": "HLB"}
 
 # Lucas et al., Table 2 (RECOLA, AVEC 2016 test protocol): reported numbers, not computed here.
 LUCAS_TABLE2_REPORTED = [
@@ -82,7 +84,7 @@ def dlstm_label(cfg: dict) -> str:
 
 
 def fusion_label(name: str, cfg: dict, models: dict) -> str:
-    return f"{FUSIONS[cfg.get('method', 'attention')]} ({' + '.join(dlstm_label(models[p]) for p in cfg['pretrained'])})"
+    return f"{FUSION_LABELS[cfg.get('method', 'attention')]} ({' + '.join(dlstm_label(models[p]) for p in cfg['pretrained'])})"
 
 
 def lucas_table1(summary: pd.DataFrame, models: dict, dims: list[str], partition: str = "test",
