@@ -85,16 +85,19 @@ def with_pretrained(names):
     return out
 
 
-def dataset_sequence_models(dataset):
-    return with_pretrained([m for m in dataset_models(dataset) if config["models"][m]["kind"] in SEQUENCE_KINDS])
+LUCAS_KINDS = ("dlstm", "dlstm_fusion", "dlstm_av")
+
+
+def dataset_sequence_models(dataset, kinds=SEQUENCE_KINDS):
+    return with_pretrained([m for m in dataset_models(dataset) if config["models"][m]["kind"] in kinds])
 
 
 def sequence_model_configs(model):
     return {m: config["models"][m] for m in with_pretrained([model])}
 
 
-def sequence_runs(dataset):
-    return [[m, r] for m in dataset_sequence_models(dataset) for r in range(config["models"][m]["repeats"])]
+def sequence_runs(dataset, kinds=SEQUENCE_KINDS):
+    return [[m, r] for m in dataset_sequence_models(dataset, kinds) for r in range(config["models"][m]["repeats"])]
 
 
 def media_input(column):
@@ -115,7 +118,9 @@ def all_targets():
             targets += [f"{RESULTS}/tables/{ds}/models.md", f"{RESULTS}/tables/{ds}/models.csv", f"{RESULTS}/plots/{ds}/models_test_ccc.png"]
             targets += [f"{RESULTS}/plots/{ds}/{m}_test_traces.png" for m in dataset_frame_models(ds)]
         if dataset_sequence_models(ds):
-            targets += [f"{RESULTS}/tables/{ds}/{t}" for t in ("sequence_models.md", "lucas_table1.md", "lucas_table2.md")]
+            targets.append(f"{RESULTS}/tables/{ds}/sequence_models.md")
+        if dataset_sequence_models(ds, LUCAS_KINDS):
+            targets += [f"{RESULTS}/tables/{ds}/lucas_table1.md", f"{RESULTS}/tables/{ds}/lucas_table2.md"]
         # every listed extractor and segmenter, also those no model consumes yet
         targets += [f"{RESULTS}/features/{ds}/{ex}/{s}.parquet" for ex in dataset_features(ds) for s in sessions(ds)]
         targets += [f"{RESULTS}/segments/{ds}/{g}/{s}.parquet" for g in dataset_segmenters(ds) for s in sessions(ds)]
@@ -194,8 +199,8 @@ def sequence_model_inputs(wildcards):
     return {**model_inputs(wildcards), "pretrained": checkpoints}
 
 
-def sequence_table_inputs(wildcards):
-    runs = sequence_runs(wildcards.dataset)
+def sequence_table_inputs(wildcards, kinds=SEQUENCE_KINDS):
+    runs = sequence_runs(wildcards.dataset, kinds)
     return {
         "predictions": [f"{RESULTS}/predictions/{wildcards.dataset}/{m}/repeat{r}.parquet" for m, r in runs],
         "info": [f"{RESULTS}/models/{wildcards.dataset}/{m}/repeat{r}/training.json" for m, r in runs],

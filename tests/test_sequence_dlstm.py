@@ -225,3 +225,11 @@ def test_table1_puts_unimodal_dlstms_beside_their_fusions_with_mean_and_std():
     assert table["Uni-modal"].tolist() == ["audio", "video"]
     assert table.loc[0, "Fusion"] == "HLB (audio + video)" and table.loc[1, "Fusion"] == ""
     assert table.loc[0, "Valence"] == "0.42 (±0.02)" and table.loc[0, "Arousal "] == "0.52 (±0.02)"
+
+
+def test_every_sequence_kind_has_a_builder_and_a_schema_block():
+    from affectflow import config
+    from affectflow.models import SEQUENCE_KINDS
+
+    assert sorted(run.BUILDERS) == sorted(SEQUENCE_KINDS)
+    assert set(SEQUENCE_KINDS) <= set(config.schema()["$defs"]["model"]["properties"]["kind"]["enum"])

@@ -151,7 +151,7 @@ def test_a_changed_sequence_model_reruns_its_jobs_and_those_that_fuse_it_only(de
     cfg = yaml.safe_load((demo_run / "config.yaml").read_text())
     cfg["models"]["lucas_fusion_hlb"]["learning_rate"] = 0.005
     (demo_run / "changed.yaml").write_text(yaml.safe_dump(cfg))
-    assert job_counts(snakemake(demo_run, "-n", "--configfile", str(demo_run / "changed.yaml"))) == {"train_sequence_model": 2, "sequence_tables": 1, "all": 1}
+    assert job_counts(snakemake(demo_run, "-n", "--configfile", str(demo_run / "changed.yaml"))) == {"train_sequence_model": 2, "sequence_tables": 1, "lucas_tables": 1, "all": 1}
     cfg["models"]["lucas_audio"]["hidden_size"] = 8  # a pretrained network: every fusion of it re-runs too
     (demo_run / "changed.yaml").write_text(yaml.safe_dump(cfg))
-    assert job_counts(snakemake(demo_run, "-n", "--configfile", str(demo_run / "changed.yaml"))) == {"train_sequence_model": 8, "sequence_tables": 1, "all": 1}
+    assert job_counts(snakemake(demo_run, "-n", "--configfile", str(demo_run / "changed.yaml"))) == {"train_sequence_model": 8, "sequence_tables": 1, "lucas_tables": 1, "all": 1}

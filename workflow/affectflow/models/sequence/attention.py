@@ -111,9 +111,6 @@ class HiddenLinearFusion(nn.Module):
         return self.W(torch.cat(hidden, dim=-1)), None
 
 
-FUSIONS = {"attention": "Bimodal attention", "olb": "OLB", "hlb": "HLB"}
-
-
 def make_fusion(method: str, hidden_sizes: list[int], n_outputs: int) -> nn.Module:
     if method == "attention":
         return BimodalAttentionFusion(hidden_sizes, n_outputs)
@@ -121,4 +118,4 @@ def make_fusion(method: str, hidden_sizes: list[int], n_outputs: int) -> nn.Modu
         return OutputLinearFusion(len(hidden_sizes))
     if method == "hlb":
         return HiddenLinearFusion(hidden_sizes, n_outputs)
-    raise ValueError(f"unknown fusion method '{method}'; known: {sorted(FUSIONS)}")
+    raise ValueError(f"unknown fusion method '{method}'; known: attention, olb, hlb")

@@ -21,12 +21,12 @@ import json
 import logging
 import time
 from pathlib import Path
+from typing import Callable
 
 import pandas as pd
 import torch
 
 from ... import store
-from .. import SEQUENCE_KINDS
 from ...store import atomic_path
 from . import data as seqdata
 from .base import SequenceModel
@@ -35,23 +35,21 @@ from .train import TrainConfig, fit, load_checkpoint, predict, prediction_table,
 
 log = logging.getLogger(__name__)
 
-KINDS = SEQUENCE_KINDS
-
-
 def model_modalities(name: str, models: dict) -> seqdata.Modalities:
-    """The modalities (name → extractors) a configured sequence model reads."""
+    """The modalities (name → extractors) a configured sequence model reads: its ``modalities``,
+    or the union of those of the ``pretrained`` models it fuses."""
     cfg = models[name]
-    if cfg["kind"] in ("dlstm", "dlstm_av"):
+    if "modalities" in cfg:
         return {m: list(exs) for m, exs in cfg["modalities"].items()}
-    if cfg["kind"] == "dlstm_fusion":
-        merged: seqdata.Modalities = {}
-        for p in cfg["pretrained"]:
-            for m, exs in model_modalities(p, models).items():
-                if merged.get(m, exs) != exs:
-                    raise ValueError(f"model '{name}': modality '{m}' is {merged[m]} in one pretrained network and {exs} in another")
-                merged[m] = exs
-        return merged
-    raise ValueError(f"model '{name}': kind '{cfg['kind']}' is not a sequence model ({KINDS})")
+    merged: seqdata.Modalities = {}
+    for p in cfg.get("pretrained", []):
+        for m, exs in model_modalities(p, models).items():
+            if merged.get(m, exs) != exs:
+                raise ValueError(f"model '{name}': modality '{m}' is {merged[m]} in one pretrained network and {exs} in another")
+            merged[m] = exs
+    if not merged:
+        raise ValueError(f"model '{name}': neither modalities nor pretrained networks configured")
+    return merged
 
 
 def _dlstm(cfg: dict, modalities: list[str], input_dims: dict[str, int], n_outputs: int, hidden_size: int,
@@ -61,35 +59,54 @@ def _dlstm(cfg: dict, modalities: list[str], input_dims: dict[str, int], n_outpu
                  attention_window=cfg.get("attention_window", 13), bypass_epochs=cfg.get("attention_bypass_epochs", 5))
 
 
+def _build_dlstm(name, models, input_dims, n_outputs, pretrained_checkpoints):
+    cfg = models[name]
+    return _dlstm(cfg, list(cfg["modalities"]), input_dims, n_outputs, cfg.get("hidden_size", 64), cfg.get("embedding_attention", False))
+
+
+def _build_dlstm_av(name, models, input_dims, n_outputs, pretrained_checkpoints):
+    cfg = models[name]
+    mods = list(cfg["modalities"])
+    sizes = cfg.get("hidden_sizes", {})
+    attend = set(cfg.get("embedding_attention", []))
+    unknown = attend - set(mods)
+    if unknown:
+        raise ValueError(f"model '{name}': embedding_attention names {sorted(unknown)}, not among its modalities {mods}")
+    nets = {m: _dlstm(cfg, [m], input_dims, n_outputs, sizes.get(m, 64), m in attend) for m in mods}
+    nets["early"] = _dlstm(cfg, mods, input_dims, n_outputs, sizes.get("early", 64), False)
+    return DLSTMFusion(nets, cfg.get("method", "attention"), n_outputs, freeze=False)
+
+
+def _build_dlstm_fusion(name, models, input_dims, n_outputs, pretrained_checkpoints):
+    cfg = models[name]
+    nets = {}
+    for p in cfg["pretrained"]:
+        if models[p]["kind"] != "dlstm":
+            raise ValueError(f"model '{name}': pretrained network '{p}' is a '{models[p]['kind']}', not a dlstm")
+        path = (pretrained_checkpoints or {}).get(p)
+        if path is None:
+            raise ValueError(f"model '{name}': no checkpoint given for pretrained network '{p}'")
+        nets[p] = build(p, models, input_dims, n_outputs)
+        load_checkpoint(path, nets[p])
+    return DLSTMFusion(nets, cfg.get("method", "attention"), n_outputs, freeze=True)
+
+
+# kind -> builder(name, models, input_dims, n_outputs, pretrained_checkpoints). A new kind adds its
+# builder here, its name to affectflow.models.SEQUENCE_KINDS and its block to the config schema.
+BUILDERS: dict[str, Callable[..., SequenceModel]] = {
+    "dlstm": _build_dlstm,
+    "dlstm_fusion": _build_dlstm_fusion,
+    "dlstm_av": _build_dlstm_av,
+}
+
+
 def build(name: str, models: dict, input_dims: dict[str, int], n_outputs: int,
           pretrained_checkpoints: dict[str, str | Path] | None = None) -> SequenceModel:
     """The untrained model ``name`` (fusion: with its pre-trained networks loaded and frozen)."""
-    cfg = models[name]
-    kind = cfg["kind"]
-    if kind == "dlstm":
-        return _dlstm(cfg, list(cfg["modalities"]), input_dims, n_outputs, cfg.get("hidden_size", 64), cfg.get("embedding_attention", False))
-    if kind == "dlstm_av":
-        mods = list(cfg["modalities"])
-        sizes = cfg.get("hidden_sizes", {})
-        attend = set(cfg.get("embedding_attention", []))
-        unknown = attend - set(mods)
-        if unknown:
-            raise ValueError(f"model '{name}': embedding_attention names {sorted(unknown)}, not among its modalities {mods}")
-        nets = {m: _dlstm(cfg, [m], input_dims, n_outputs, sizes.get(m, 64), m in attend) for m in mods}
-        nets["early"] = _dlstm(cfg, mods, input_dims, n_outputs, sizes.get("early", 64), False)
-        return DLSTMFusion(nets, cfg.get("method", "attention"), n_outputs, freeze=False)
-    if kind == "dlstm_fusion":
-        nets = {}
-        for p in cfg["pretrained"]:
-            if models[p]["kind"] != "dlstm":
-                raise ValueError(f"model '{name}': pretrained network '{p}' is a '{models[p]['kind']}', not a dlstm")
-            path = (pretrained_checkpoints or {}).get(p)
-            if path is None:
-                raise ValueError(f"model '{name}': no checkpoint given for pretrained network '{p}'")
-            nets[p] = build(p, models, input_dims, n_outputs)
-            load_checkpoint(path, nets[p])
-        return DLSTMFusion(nets, cfg.get("method", "attention"), n_outputs, freeze=True)
-    raise ValueError(f"model '{name}': kind '{kind}' is not a sequence model ({KINDS})")
+    kind = models[name]["kind"]
+    if kind not in BUILDERS:
+        raise ValueError(f"model '{name}': kind '{kind}' is not a sequence model ({sorted(BUILDERS)})")
+    return BUILDERS[kind](name, models, input_dims, n_outputs, pretrained_checkpoints)
 
 
 def train_repeat(*, dataset: str, name: str, models: dict, manifest: pd.DataFrame, dims: list[str], repeat: int, seed: int,

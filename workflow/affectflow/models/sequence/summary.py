@@ -8,11 +8,16 @@ per-session mean; the CSVs carry the pooled CCC too.
 """
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
-from ... import evaluation
-from .attention import FUSIONS
+from ... import evaluation, store
+
+# the paper's names of the fusion methods (kept here: the table jobs run without torch)
+FUSION_LABELS = {"attention": "Bimodal attention", "olb": "OLB", "hlb": "HLB"}
 
 # Lucas et al., Table 2 (RECOLA, AVEC 2016 test protocol): reported numbers, not computed here.
 LUCAS_TABLE2_REPORTED = [
@@ -30,6 +35,18 @@ def repeat_scores(predictions: dict[tuple[str, int], pd.DataFrame], dims: list[s
         parts.append(scores.assign(model=model, repeat=repeat))
     out = pd.concat(parts, ignore_index=True)
     return out[["model", "repeat", *[c for c in out.columns if c not in ("model", "repeat")]]]
+
+
+def scores_and_timing(runs: list[tuple[str, int]], predictions: list[str], infos: list[str], dims: list[str],
+                      variance: str = "population") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per-repeat scores and, per model, mean seconds per epoch, epochs run and best epoch, from
+    the job outputs (prediction files and training.json, in the order of ``runs``)."""
+    scores = repeat_scores({tuple(k): store.read(p) for k, p in zip(runs, predictions)}, dims, variance)
+    info = pd.DataFrame([json.loads(Path(p).read_text()) for p in infos])
+    timing = info.groupby("model", sort=False).agg(
+        seconds_per_epoch=("seconds_per_epoch", "mean"), cpu_seconds_per_epoch=("cpu_seconds_per_epoch", "mean"),
+        epochs_run=("epochs_run", "mean"), best_epoch=("best_epoch", "mean"), device=("device", "first")).reset_index()
+    return scores, timing
 
 
 def over_repeats(scores: pd.DataFrame) -> pd.DataFrame:
@@ -67,7 +84,7 @@ def dlstm_label(cfg: dict) -> str:
 
 
 def fusion_label(name: str, cfg: dict, models: dict) -> str:
-    return f"{FUSIONS[cfg.get('method', 'attention')]} ({' + '.join(dlstm_label(models[p]) for p in cfg['pretrained'])})"
+    return f"{FUSION_LABELS[cfg.get('method', 'attention')]} ({' + '.join(dlstm_label(models[p]) for p in cfg['pretrained'])})"
 
 
 def lucas_table1(summary: pd.DataFrame, models: dict, dims: list[str], partition: str = "test",
