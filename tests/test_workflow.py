@@ -123,10 +123,15 @@ def test_lucas_dlstms_train_the_fusions_run_and_the_paper_tables_are_written(dem
     assert "| Proposed (lucas_av) — this run, demo" in (demo_run / "results/tables/demo/lucas_table2.md").read_text()
     table = pd.read_csv(demo_run / "results/tables/demo/sequence_models.csv")
     assert sorted(table["model"].unique()) == sorted(LUCAS_MODELS) and (table["repeats"] == 2).all()
-    test = table[table["partition"] == "test"].set_index(["model", "dimension"])
-    # arousal is planted in the voice: the audio DLSTM and the fusions that contain it must find it
-    for model in ("lucas_audio", "lucas_fusion_attention", "lucas_fusion_hlb", "lucas_av"):
-        assert test.loc[(model, "arousal"), "ccc_per_sequence_mean"] > AROUSAL_CCC_MIN, table.to_string()
+    test = table[table["partition"] == "test"].pivot(index="model", columns="dimension", values="ccc_per_sequence_mean")
+    # arousal is planted in the voice, valence in the face's smile (which the expression logits see)
+    assert test.loc["lucas_audio", "arousal"] > AROUSAL_CCC_MIN and test.loc["lucas_video", "valence"] > 0.5, test
+    # so fusing the two must beat each alone on the mean over both dimensions (demo: ~0.6 vs ~0.38);
+    # OLB is left out: as in the paper (eq. 6) it has one weight per network shared by both
+    # dimensions, so it cannot take arousal from one network and valence from the other
+    mean = test.mean(axis=1)
+    for model in ("lucas_fusion_attention", "lucas_fusion_hlb", "lucas_av"):
+        assert mean[model] > max(mean["lucas_audio"], mean["lucas_video"]) + 0.05, test
     for model in LUCAS_MODELS:
         for r in (0, 1):
             pred = pd.read_parquet(demo_run / f"results/predictions/demo/{model}/repeat{r}.parquet")
