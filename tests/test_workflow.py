@@ -99,3 +99,14 @@ def test_missing_media_file_stops_the_run_naming_it(tmp_path):
     proc = snakemake(tmp_path, "-n", check=False)
     assert proc.returncode != 0
     assert "session b: audio file not found: media/gone.wav" in proc.stdout + proc.stderr
+
+
+@pytest.mark.slow
+def test_face_features_come_from_the_shared_detection_cache(demo_run):
+    faces = demo_run / "results/faces/demo/blazeface/demo07.parquet"
+    feats = demo_run / "results/features/demo/face_expression/demo07.parquet"
+    rows, df = pd.read_parquet(faces), pd.read_parquet(feats)
+    assert len(df) == 200 and df["t_start"].equals(rows["t_start"])  # 5 sampled frames/s × 40 s, the video's own times
+    assert df["face_found"].all()  # the demo face never leaves the frame
+    assert store.read_metadata(feats)["sources"]["faces"]["sha256"] == store.sha256_file(faces)
+    assert (demo_run / "results/faces/demo/blazeface/demo07.crops.npz").stat().st_size > 0
