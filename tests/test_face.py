@@ -322,3 +322,19 @@ def test_clip_model_embeds_8_frame_clips(small_cache, tmp_path):
     assert df["face_found"].all()
     feats = df.filter(like="emb_").to_numpy()
     assert feats.shape[1] == 2560 and np.isfinite(feats).all()
+
+
+@pytest.mark.parametrize("length,hop", [(8, 4), (3, 10), (5, 5)])
+def test_clips_stream_across_crop_chunks(tmp_path, length, hop):
+    from affectflow.extractors.face_embeddings import clips_of
+
+    path = tmp_path / "c.crops.npz"
+    writer = cache.CropWriter(path)
+    for lo in range(0, 23, 5):  # 23 rows in chunks of 5; each crop's pixels hold its row number
+        writer.add(np.arange(lo, min(lo + 5, 23), dtype=np.uint8)[:, None, None, None] * np.ones((1, 2, 2, 3), np.uint8))
+    writer.close()
+    starts = np.arange(0, 23 - length + 1, hop)
+    clips = list(clips_of(path, starts, length))
+    assert len(clips) == len(starts)
+    for s, clip in zip(starts, clips):
+        np.testing.assert_array_equal(clip[:, 0, 0, 0], np.arange(s, s + length))

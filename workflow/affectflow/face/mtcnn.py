@@ -14,7 +14,7 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
-from .detection import Face, FaceDetectionError, FaceDetector
+from .detection import Face, FaceDetectionError, FaceDetector, torch_device
 from .nms import nms
 
 
@@ -105,8 +105,7 @@ class MTCNNDetector(FaceDetector):
     def __init__(self, params: dict):
         super().__init__(params)
         self._dir = Path(params.get("weights") or default_weights())
-        auto = "cuda" if torch.cuda.is_available() else "cpu"
-        self.device = torch.device(auto if params.get("device", "auto") == "auto" else params["device"])
+        self.device = torch_device(params.get("device", "auto"))
         self.nets = {}
         for name, cls in (("pnet", PNet), ("rnet", RNet), ("onet", ONet)):
             path = self._dir / f"{name}.pt"
