@@ -1,10 +1,11 @@
 """Rules extract_*: run one extractor on one session and write it to the feature store."""
-import torch
+import os
 
-from affectflow import extractors, logs
+os.environ["OMP_NUM_THREADS"] = str(snakemake.threads)  # torch reads it at import: no oversubscription between jobs
+
+from affectflow import extractors, logs  # noqa: E402
 
 logs.setup(snakemake.log[0])
-torch.set_num_threads(snakemake.threads)
 row = snakemake.params.row
 media = extractors.SessionMedia(dataset=row["dataset"], session=row["session"], video=row["video"],
                                 audio=row["audio"], transcript=row["transcript"], faces=snakemake.input.get("faces", ""))
