@@ -338,3 +338,20 @@ def test_clips_stream_across_crop_chunks(tmp_path, length, hop):
     assert len(clips) == len(starts)
     for s, clip in zip(starts, clips):
         np.testing.assert_array_equal(clip[:, 0, 0, 0], np.arange(s, s + length))
+
+
+def test_config_names_an_undefined_detector_and_fills_detector_defaults():
+    import yaml
+
+    from affectflow import config
+    from conftest import REPO
+
+    cfg = yaml.safe_load((REPO / "config.yaml").read_text())
+    cfg["features"]["face_expression"]["detector"] = "retina"
+    with pytest.raises(config.ConfigError, match="features/face_expression/detector: 'retina' is not defined under face_detectors"):
+        config.validate(cfg)
+    cfg["features"]["face_expression"]["detector"] = "blazeface"
+    cfg["face_detectors"]["plain"] = {"backend": "mtcnn"}
+    config.validate(cfg)
+    assert cfg["face_detectors"]["plain"] == {"backend": "mtcnn", "sample": "grid", "enlarge": 1.2, "size": 224,
+                                              "select": "largest", "batch_size": 32, "device": "auto"}
