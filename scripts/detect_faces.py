@@ -1,11 +1,12 @@
 """Rule detect_faces: detect, select and align the faces of one session's video into the cache."""
-import torch
+import os
 
-from affectflow import logs
-from affectflow.face import cache
+os.environ["OMP_NUM_THREADS"] = str(snakemake.threads)  # torch reads it at import: no oversubscription between jobs
+
+from affectflow import logs  # noqa: E402
+from affectflow.face import cache  # noqa: E402
 
 logs.setup(snakemake.log[0])
-torch.set_num_threads(snakemake.threads)
 row = snakemake.params.row
 cache.run(snakemake.wildcards.detector, dict(snakemake.params.detector), row["dataset"], row["session"],
           snakemake.input.video, snakemake.params.hop_s, snakemake.output.faces)

@@ -51,6 +51,14 @@ def cremad_caches(tmp_path_factory, cremad_videos):
     return out
 
 
+@pytest.fixture(scope="module")
+def small_cache(tmp_path_factory, pyfeat):
+    """12 frames (5 per second) of single_face.mp4: enough for the heavy networks and one 8-frame clip."""
+    out = tmp_path_factory.mktemp("small") / "single_face.parquet"
+    cache.run("blazeface", {"sample": 5.0}, "pyfeat", "single_face", str(pyfeat / "single_face.mp4"), HOP, out)
+    return pyfeat / "single_face.mp4", out
+
+
 def run_extractor(params, video_path, faces, out, name="x"):
     media = extractors.SessionMedia(dataset="cremad", session=faces.stem, video=str(video_path), faces=str(faces))
     return extractors.run(name, params, media, HOP, out)
@@ -164,6 +172,22 @@ def test_several_faces_largest_or_tracked(pyfeat, detector):
     assert tracker.pick([]) is None
 
 
+@pytest.mark.parametrize("backend", ["retinaface", "mtcnn"])
+def test_torch_detectors_find_the_five_faces_and_agree_on_landmarks(backend, pyfeat, detector):
+    import cv2
+
+    group = cv2.cvtColor(cv2.imread(str(pyfeat / "multi_face.jpg")), cv2.COLOR_BGR2RGB)
+    single = cv2.cvtColor(cv2.imread(str(pyfeat / "single_face.jpg")), cv2.COLOR_BGR2RGB)
+    torch_detector = detection.create({"backend": backend, "device": "cpu"})
+    assert len(torch_detector.detect(group[None])[0]) == 5
+    (face,) = torch_detector.detect(single[None])[0]
+    (reference,) = detector.detect(single[None])[0]
+    eye_distance = np.linalg.norm(reference.landmarks[1] - reference.landmarks[0])
+    # same five points (eyes, nose, mouth corners, image-left first) as MediaPipe's, within 15% of the eye distance
+    assert np.abs(face.landmarks - reference.landmarks).max() < 0.15 * eye_distance
+    assert set(torch_detector.weights_files()) <= {"retinaface", "pnet", "rnet", "onet"}
+
+
 def test_missing_insightface_models_name_the_expected_folder(tmp_path):
     with pytest.raises(FaceDetectionError, match=str(tmp_path / "models" / "buffalo_l")):
         detection.create({"backend": "insightface", "model_root": str(tmp_path)})
@@ -244,45 +268,90 @@ def test_lite0_port_classifies_imagenet_photos():
     assert top[0] in (967, 968) and 281 <= top[1] <= 285  # espresso/cup; a domestic cat class
 
 
-def test_efficientnet_b0_slot_loads_with_from_pretrained(cremad_caches, cremad_videos, tmp_path):
+def test_efficientnet_b0_slot_loads_with_from_pretrained(small_cache, tmp_path):
     from transformers import EfficientNetConfig, EfficientNetForImageClassification
+
+    from affectflow.extractors.face_embeddings import IMAGENET, to_tensor
 
     labels = ["neutral", "happy", "sad", "surprise", "fear", "disgust", "anger"]
     cfg = EfficientNetConfig(image_size=32, width_coefficient=0.1, depth_coefficient=0.1, hidden_dim=128, num_labels=7,
                              id2label=dict(enumerate(labels)), label2id={v: k for k, v in enumerate(labels)})
     torch.manual_seed(0)
-    EfficientNetForImageClassification(cfg).save_pretrained(tmp_path / "tiny_b0")
+    model = EfficientNetForImageClassification(cfg).eval()
+    for module in model.modules():  # transformers draws every weight ~N(0, 0.02): a random net's activations vanish
+        if isinstance(module, torch.nn.BatchNorm2d):
+            torch.nn.init.ones_(module.weight)
+        elif isinstance(module, (torch.nn.Conv2d, torch.nn.Linear)):
+            torch.nn.init.kaiming_normal_(module.weight)
+    model.save_pretrained(tmp_path / "tiny_b0")
     out = tmp_path / "b0.parquet"
-    df = run_extractor({"kind": "face_efficientnet", "model": str(tmp_path / "tiny_b0"), "output": "logits"},
-                       cremad_videos["HAP"], cremad_caches["HAP"], out)
+    df = run_extractor({"kind": "face_efficientnet", "model": str(tmp_path / "tiny_b0"), "output": "logits"}, *small_cache, out)
     assert [c for c in df.columns if c.startswith("logit_")] == [f"logit_{x}" for x in labels]
-    assert np.isfinite(df.filter(like="logit_").to_numpy()).all() and df.filter(like="logit_").std().gt(0).any()
+    # the extractor's numbers are the model's own on the cached crops (resized to its image_size, ImageNet-normalised)
+    crops = np.concatenate(list(cache.iter_crop_chunks(cache.crops_path_for(small_cache[1]))))
+    with torch.inference_mode():
+        expected = model(pixel_values=to_tensor(crops, 32, *IMAGENET)).logits.numpy()
+    assert np.abs(expected).min() > 0
+    np.testing.assert_allclose(df.filter(like="logit_").to_numpy(), expected, rtol=1e-3, atol=1e-9)
     assert store.read_metadata(out)["weights_sha256"] == store.sha256_file(tmp_path / "tiny_b0" / "model.safetensors")
     with pytest.raises(ExtractorError, match="cannot load .*gone"):
-        run_extractor({"kind": "face_efficientnet", "model": str(tmp_path / "gone")}, cremad_videos["HAP"], cremad_caches["HAP"], out)
+        run_extractor({"kind": "face_efficientnet", "model": str(tmp_path / "gone")}, *small_cache, out)
 
 
-def test_vgg16_slot_reads_a_user_weights_file(cremad_caches, cremad_videos, tmp_path):
+def test_vgg16_slot_reads_a_user_weights_file(small_cache, tmp_path):
     from affectflow.face.nets.vgg import VGG16Trunk
 
     torch.manual_seed(0)
     torch.save(VGG16Trunk().state_dict(), tmp_path / "vggface.pth")
     out = tmp_path / "vgg.parquet"
-    df = run_extractor({"kind": "face_vgg16", "weights": str(tmp_path / "vggface.pth"), "batch_size": 8},
-                       cremad_videos["NEU"], cremad_caches["NEU"], out)
+    df = run_extractor({"kind": "face_vgg16", "weights": str(tmp_path / "vggface.pth"), "batch_size": 8}, *small_cache, out)
     feats = df.filter(like="conv5_").to_numpy()
     assert feats.shape == (len(df), 512) and np.isfinite(feats).all() and (feats >= 0).all()  # post-ReLU means
     assert store.read_metadata(out)["weights_sha256"] == store.sha256_file(tmp_path / "vggface.pth")
     torch.save({"classifier.weight": torch.zeros(2, 2)}, tmp_path / "wrong.pth")
     with pytest.raises(ExtractorError, match="wrong.pth: not a VGG-16 state dict"):
-        run_extractor({"kind": "face_vgg16", "weights": str(tmp_path / "wrong.pth")}, cremad_videos["NEU"], cremad_caches["NEU"], out)
+        run_extractor({"kind": "face_vgg16", "weights": str(tmp_path / "wrong.pth")}, *small_cache, out)
 
 
-def test_clip_model_embeds_8_frame_clips(cremad_caches, cremad_videos, tmp_path):
-    df = run_extractor({"kind": "face_clip", "clip_len": 8}, cremad_videos["FEA"], cremad_caches["FEA"], tmp_path / "c.parquet")
-    rows = store.read(cremad_caches["FEA"])
-    assert len(df) == len(rows) // 8
-    np.testing.assert_array_equal(df["t_start"], rows["t_start"].to_numpy()[::8][:len(df)])
-    np.testing.assert_array_equal(df["t_end"], rows["t_end"].to_numpy()[7::8][:len(df)])
+def test_clip_model_embeds_8_frame_clips(small_cache, tmp_path):
+    df = run_extractor({"kind": "face_clip", "clip_len": 8, "clip_hop": 4}, *small_cache, tmp_path / "c.parquet")
+    rows = store.read(small_cache[1])
+    assert len(rows) == 12 and len(df) == 2  # clips start at frames 0 and 4
+    np.testing.assert_array_equal(df["t_start"], rows["t_start"].to_numpy()[[0, 4]])
+    np.testing.assert_array_equal(df["t_end"], rows["t_end"].to_numpy()[[7, 11]])
+    assert df["face_found"].all()
     feats = df.filter(like="emb_").to_numpy()
     assert feats.shape[1] == 2560 and np.isfinite(feats).all()
+
+
+@pytest.mark.parametrize("length,hop", [(8, 4), (3, 10), (5, 5)])
+def test_clips_stream_across_crop_chunks(tmp_path, length, hop):
+    from affectflow.extractors.face_embeddings import clips_of
+
+    path = tmp_path / "c.crops.npz"
+    writer = cache.CropWriter(path)
+    for lo in range(0, 23, 5):  # 23 rows in chunks of 5; each crop's pixels hold its row number
+        writer.add(np.arange(lo, min(lo + 5, 23), dtype=np.uint8)[:, None, None, None] * np.ones((1, 2, 2, 3), np.uint8))
+    writer.close()
+    starts = np.arange(0, 23 - length + 1, hop)
+    clips = list(clips_of(path, starts, length))
+    assert len(clips) == len(starts)
+    for s, clip in zip(starts, clips):
+        np.testing.assert_array_equal(clip[:, 0, 0, 0], np.arange(s, s + length))
+
+
+def test_config_names_an_undefined_detector_and_fills_detector_defaults():
+    import yaml
+
+    from affectflow import config
+    from conftest import REPO
+
+    cfg = yaml.safe_load((REPO / "config.yaml").read_text())
+    cfg["features"]["face_expression"]["detector"] = "retina"
+    with pytest.raises(config.ConfigError, match="features/face_expression/detector: 'retina' is not defined under face_detectors"):
+        config.validate(cfg)
+    cfg["features"]["face_expression"]["detector"] = "blazeface"
+    cfg["face_detectors"]["plain"] = {"backend": "mtcnn"}
+    config.validate(cfg)
+    assert cfg["face_detectors"]["plain"] == {"backend": "mtcnn", "sample": "grid", "enlarge": 1.2, "size": 224,
+                                              "select": "largest", "batch_size": 32, "device": "auto"}

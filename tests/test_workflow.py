@@ -160,3 +160,15 @@ def test_a_changed_sequence_model_reruns_its_jobs_and_those_that_fuse_it_only(de
     cfg["models"]["lucas_audio"]["hidden_size"] = 8  # a pretrained network: every fusion of it re-runs too
     (demo_run / "changed.yaml").write_text(yaml.safe_dump(cfg))
     assert job_counts(snakemake(demo_run, "-n", "--configfile", str(demo_run / "changed.yaml"))) == {"train_sequence_model": 8, "sequence_tables": 1, "lucas_tables": 1, "all": 1}
+    assert "session b: audio file not found: media/gone.wav" in proc.stdout + proc.stderr
+
+
+@pytest.mark.slow
+def test_face_features_come_from_the_shared_detection_cache(demo_run):
+    faces = demo_run / "results/faces/demo/blazeface/demo07.parquet"
+    feats = demo_run / "results/features/demo/face_expression/demo07.parquet"
+    rows, df = pd.read_parquet(faces), pd.read_parquet(feats)
+    assert len(df) == 200 and df["t_start"].equals(rows["t_start"])  # 5 sampled frames/s × 40 s, the video's own times
+    assert df["face_found"].all()  # the demo face never leaves the frame
+    assert store.read_metadata(feats)["sources"]["faces"]["sha256"] == store.sha256_file(faces)
+    assert (demo_run / "results/faces/demo/blazeface/demo07.crops.npz").stat().st_size > 0

@@ -97,3 +97,26 @@ def frame_times(path: str | os.PathLike, fps: float | None = None) -> np.ndarray
         stream = _video_stream(path, c)
         times = [t for _, t, _ in _sampled(path, stream, c.decode(stream), fps)]
     return np.round(np.array(times, dtype=np.float64), TIME_DECIMALS)
+
+
+def prefetch(batches: Iterator[FrameBatch], depth: int = 2) -> Iterator[FrameBatch]:
+    """Decode ahead in a background thread (FFmpeg releases the GIL) while the caller computes."""
+    import queue
+    import threading
+
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    done = object()
+
+    def work():
+        try:
+            for b in batches:
+                q.put(b)
+        except BaseException as exc:  # handed to the consumer, raised there
+            q.put(exc)
+        q.put(done)
+
+    threading.Thread(target=work, daemon=True).start()
+    while (item := q.get()) is not done:
+        if isinstance(item, BaseException):
+            raise item
+        yield item

@@ -14,19 +14,10 @@ import numpy as np
 import pandas as pd
 
 from ..face import cache
+from ..face.detection import FaceDetectionError, torch_device
 from .base import Extractor, ExtractorError, SessionMedia
 
 IMAGENET = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
-
-
-def _device(choice: str):
-    import torch
-
-    if choice == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if choice == "cuda" and not torch.cuda.is_available():
-        raise ExtractorError("device 'cuda' was asked for but torch sees no CUDA device")
-    return torch.device(choice)
 
 
 def to_tensor(crops: np.ndarray, size: int, mean, std, scale: float = 255.0):
@@ -53,7 +44,10 @@ class FaceExtractor(Extractor):
 
     @property
     def device(self):
-        return _device(self.params.get("device", "auto"))
+        try:
+            return torch_device(self.params.get("device", "auto"))
+        except FaceDetectionError as exc:
+            raise ExtractorError(f"extractor '{self.name}': {exc}") from exc
 
     def net(self):
         if self._net is None:
@@ -246,8 +240,6 @@ class ClipEmbedding(FaceExtractor):
 
         net = BACKBONES[self.params.get("backbone", "lite0_tsn")](self.params.get("weights")).to(self.device)
         self._weights = net.weights_path()
-        if hasattr(net, "net"):
-            net.net.eval()
         return net
 
     def columns(self):
@@ -259,26 +251,48 @@ class ClipEmbedding(FaceExtractor):
         if not media.faces:
             raise ExtractorError(f"extractor '{self.name}': session {media.session} has no face detection cache")
         rows, crops_path = cache.load(media.faces)
-        length, hop = int(self.params.get("clip_len", 8)), int(self.params.get("clip_hop") or self.params.get("clip_len", 8))
-        crops = np.concatenate(list(cache.iter_crop_chunks(crops_path)))
+        length = int(self.params.get("clip_len", 8))
+        hop = int(self.params.get("clip_hop") or length)
         found = rows["face_found"].to_numpy(bool)
-        starts = list(range(0, max(len(rows) - length, 0) + 1, hop)) if len(rows) >= length else []
+        starts = np.arange(0, len(rows) - length + 1, hop) if len(rows) >= length else np.zeros(0, int)
         net = self.net()
         feats = np.full((len(starts), net.dim), np.nan, np.float32)
-        batch = max(1, int(self.params.get("batch_size", 64)) // length)
+        per_batch = max(1, int(self.params.get("batch_size", 64)) // length)
+        pending: list[tuple[int, np.ndarray]] = []
+
+        def flush():
+            keep = [(k, clip) for k, clip in pending if found[starts[k]:starts[k] + length].any()]
+            if keep:
+                clips = np.stack([clip for _, clip in keep])
+                x = to_tensor(clips.reshape(-1, *clips.shape[2:]), net.input_size, net.mean, net.std)
+                mask = torch.from_numpy(np.stack([found[starts[k]:starts[k] + length] for k, _ in keep]))
+                y = net.embed(x.view(len(clips), length, *x.shape[1:]).to(self.device), mask.to(self.device))
+                feats[[k for k, _ in keep]] = y.float().cpu().numpy()
+            pending.clear()
+
         with torch.inference_mode():
-            for lo in range(0, len(starts), batch):
-                sel = [s for s in starts[lo:lo + batch]]
-                mask = np.stack([found[s:s + length] for s in sel])
-                keep = mask.any(1)
-                if not keep.any():
-                    continue
-                clip = np.stack([crops[s:s + length] for s, k in zip(sel, keep) if k])
-                x = to_tensor(clip.reshape(-1, *clip.shape[2:]), net.input_size, net.mean, net.std)
-                x = x.view(len(clip), length, *x.shape[1:]).to(self.device)
-                feats[lo + np.flatnonzero(keep)] = net.embed(x, torch.from_numpy(mask[keep]).to(self.device)).float().cpu().numpy()
-        index = pd.DataFrame({"session": rows["session"].iloc[0] if len(rows) else media.session,
-                              "t_start": rows["t_start"].to_numpy()[starts] if starts else [],
-                              "t_end": rows["t_end"].to_numpy()[[s + length - 1 for s in starts]] if starts else [],
+            for k, clip in enumerate(clips_of(crops_path, starts, length)):
+                pending.append((k, clip))
+                if len(pending) == per_batch:
+                    flush()
+            flush()
+        index = pd.DataFrame({"session": media.session, "t_start": rows["t_start"].to_numpy()[starts],
+                              "t_end": rows["t_end"].to_numpy()[starts + length - 1],
                               "face_found": [bool(found[s:s + length].any()) for s in starts]})
         return pd.concat([index, pd.DataFrame(feats, columns=self.columns())], axis=1)
+
+
+def clips_of(crops_path: Path, starts: np.ndarray, length: int):
+    """The crops of each clip ``[start, start + length)``, streaming the cache's chunks (memory
+    holds one chunk plus one clip, whatever the session's length)."""
+    buf, offset, todo = None, 0, iter(starts.tolist())
+    start = next(todo, None)
+    for chunk in cache.iter_crop_chunks(crops_path):
+        buf = chunk if buf is None else np.concatenate([buf, chunk])
+        while start is not None and start + length <= offset + len(buf):
+            yield buf[start - offset:start - offset + length]
+            start = next(todo, None)
+        if start is None:
+            return
+        drop = min(start - offset, len(buf))  # rows before the next clip are done with
+        buf, offset = buf[drop:], offset + drop

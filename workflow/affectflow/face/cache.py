@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import os
+import time
 import zipfile
 from pathlib import Path
 from typing import Iterator
@@ -34,6 +36,7 @@ from .. import store, video
 from .align import align, eye_angle_deg
 from .detection import LANDMARKS, FaceDetector, FaceSelector, create
 
+log = logging.getLogger(__name__)
 VERSION = "1"
 DEFAULTS = {"backend": "mediapipe", "sample": "grid", "enlarge": 1.2, "size": 224, "select": "largest", "batch_size": 32}
 PACKAGES = ("av", "opencv-python-headless", "mediapipe", "torch")
@@ -128,7 +131,7 @@ def detect_video(video_path: str | os.PathLike, params: dict, hop_s: float, sess
     writer = CropWriter(crops_out) if crops_out is not None else None
     rows = []
     try:
-        for batch in video.iter_frames(video_path, fps=fps, batch_size=int(p["batch_size"])):
+        for batch in video.prefetch(video.iter_frames(video_path, fps=fps, batch_size=int(p["batch_size"]))):
             batch_rows, crops = _rows(batch, detector.detect(batch.frames), selector, float(p["enlarge"]), int(p["size"]))
             rows += batch_rows
             if writer is not None:
@@ -157,6 +160,7 @@ def run(detector_name: str, params: dict, dataset: str, session: str, video_path
     p = {**DEFAULTS, **params}
     out_parquet = Path(out_parquet)
     crops_final = crops_path_for(out_parquet)
+    started = time.perf_counter()
     detector = create(p)
     try:
         with store.atomic_path(crops_final) as tmp:
@@ -172,6 +176,8 @@ def run(detector_name: str, params: dict, dataset: str, session: str, video_path
         extra={"weights_files": weights_files, "crops": {"path": crops_final.name, "sha256": store.sha256_file(crops_final)}},
     )
     store.write(df, out_parquet, record)
+    log.info("face detector %s (%s) on %s/%s: a face in %d of %d sampled frames, %.1f s", detector_name, model_id, dataset,
+             session, int(df["face_found"].sum()), len(df), time.perf_counter() - started)
     return df
 
 

@@ -58,6 +58,17 @@ class FaceDetector:
         pass
 
 
+def torch_device(choice: str = "auto"):
+    """``auto``: cuda when torch sees a GPU, else cpu; ``cuda`` without a GPU is an error."""
+    import torch
+
+    if choice == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if choice == "cuda" and not torch.cuda.is_available():
+        raise FaceDetectionError("device 'cuda' was asked for but torch sees no CUDA device")
+    return torch.device(choice)
+
+
 def create(params: dict) -> FaceDetector:
     backend = params.get("backend", "mediapipe")
     if backend not in BACKENDS:

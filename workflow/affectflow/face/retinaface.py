@@ -16,7 +16,7 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
-from .detection import Face, FaceDetectionError, FaceDetector
+from .detection import Face, FaceDetectionError, FaceDetector, torch_device
 from .nms import nms
 
 _MIN_SIZES = ((16, 32), (64, 128), (256, 512))
@@ -127,8 +127,7 @@ class RetinaFaceDetector(FaceDetector):
         self._path = Path(params.get("weights") or default_weights())
         if not self._path.exists():
             raise FaceDetectionError(f"{self._path}: RetinaFace weights file not found")
-        auto = "cuda" if torch.cuda.is_available() else "cpu"
-        self.device = torch.device(auto if params.get("device", "auto") == "auto" else params["device"])
+        self.device = torch_device(params.get("device", "auto"))
         state = torch.load(self._path, map_location="cpu", weights_only=True)
         self.net = RetinaFaceMobileNet()
         self.net.load_state_dict({k.removeprefix("module."): v for k, v in state.items()})
