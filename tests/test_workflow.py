@@ -160,7 +160,6 @@ def test_a_changed_sequence_model_reruns_its_jobs_and_those_that_fuse_it_only(de
     cfg["models"]["lucas_audio"]["hidden_size"] = 8  # a pretrained network: every fusion of it re-runs too
     (demo_run / "changed.yaml").write_text(yaml.safe_dump(cfg))
     assert job_counts(snakemake(demo_run, "-n", "--configfile", str(demo_run / "changed.yaml"))) == {"train_sequence_model": 8, "sequence_tables": 1, "lucas_tables": 1, "all": 1}
-    assert "session b: audio file not found: media/gone.wav" in proc.stdout + proc.stderr
 
 
 @pytest.mark.slow
