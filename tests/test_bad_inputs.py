@@ -4,6 +4,7 @@ from pathlib import Path
 import pytest
 
 from affectflow import checks, labels, media, textfiles
+from affectflow.text import transcripts
 from affectflow.extractors import SessionMedia, create
 
 import badinputs
@@ -42,6 +43,7 @@ CONSUMERS = {
     "load_audio": media.load_audio,
     "video_frame_times": media.video_frame_times,
     "read_utf8": textfiles.read_utf8,
+    "read_transcript": lambda p: transcripts.read(p, duration_s=SECONDS),
     "grid_labels": lambda p: labels.to_grid(labels.read_avec(p, ["arousal", "valence"]), "s", SECONDS, HOP_S),
     **{name: _extract(name) for name in EXTRACTORS},
     **{f"check_as_{col}": _check_as(col) for col in ("video", "audio", "transcript", "labels")},

@@ -24,6 +24,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..textfiles import read_utf8
+
 PAUSE_S = 0.3  # a silence longer than this between words ends an interpausal unit
 
 
@@ -139,8 +141,8 @@ TEXT_NAMES = ("text", "transcript", "transcription", "utterance", "sentence", "c
 
 def _read_json(path: Path, pause_s: float) -> Transcript:
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        doc = json.loads(read_utf8(path))
+    except json.JSONDecodeError as exc:
         raise TranscriptError(f"{path}: not a readable JSON transcript ({exc})") from exc
     if not isinstance(doc, dict) or not ({"words", "utterances"} & set(doc)):
         raise TranscriptError(f"{path}: JSON transcript needs a 'words' and/or 'utterances' list")
@@ -219,10 +221,7 @@ def read(path: str | Path, duration_s: float | None = None, pause_s: float = PAU
     suffix = path.suffix.lower()
     if suffix == ".json":
         return _read_json(path, pause_s)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise TranscriptError(f"{path}: transcript is not UTF-8 text ({exc})") from exc
+    text = read_utf8(path)  # a non-UTF-8 file is an error naming the byte and line, never replaced
     if suffix in (".srt", ".vtt"):
         return _read_subtitles(path, text)
     if suffix in (".csv", ".tsv") or (suffix == ".txt" and _looks_timed(text)):
