@@ -26,9 +26,10 @@ import pandas as pd
 import torch
 
 from ... import store
-from .. import SEQUENCE_KINDS
+from .. import FUSION_KINDS, SEQUENCE_KINDS
 from ...store import atomic_path
 from . import data as seqdata
+from . import fusion_run
 from .base import SequenceModel
 from .dlstm import DLSTM, DLSTMFusion
 from .train import TrainConfig, fit, load_checkpoint, predict, prediction_table, seed_everything
@@ -41,7 +42,7 @@ KINDS = SEQUENCE_KINDS
 def model_modalities(name: str, models: dict) -> seqdata.Modalities:
     """The modalities (name → extractors) a configured sequence model reads."""
     cfg = models[name]
-    if cfg["kind"] in ("dlstm", "dlstm_av"):
+    if cfg["kind"] in ("dlstm", "dlstm_av", *FUSION_KINDS):
         return {m: list(exs) for m, exs in cfg["modalities"].items()}
     if cfg["kind"] == "dlstm_fusion":
         merged: seqdata.Modalities = {}
@@ -89,6 +90,8 @@ def build(name: str, models: dict, input_dims: dict[str, int], n_outputs: int,
             nets[p] = build(p, models, input_dims, n_outputs)
             load_checkpoint(path, nets[p])
         return DLSTMFusion(nets, cfg.get("method", "attention"), n_outputs, freeze=True)
+    if kind in FUSION_KINDS:
+        return fusion_run.build(name, cfg, input_dims, n_outputs)
     raise ValueError(f"model '{name}': kind '{kind}' is not a sequence model ({KINDS})")
 
 
