@@ -14,6 +14,7 @@ include: "rules/text.smk"
 include: "rules/text_finetune.smk"
 include: "rules/models.smk"
 include: "rules/sequence.smk"
+include: "rules/fusion.smk"
 include: "rules/evaluate.smk"
 
 

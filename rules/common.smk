@@ -13,7 +13,7 @@ os.environ.update(PYTHONPATH=os.pathsep.join(p for p in (_PACKAGE_ROOT, os.envir
 from snakemake.utils import min_version, validate
 
 import affectflow.config
-from affectflow.models import FRAME_KINDS, SEQUENCE_KINDS
+from affectflow.models import FRAME_KINDS, FUSION_KINDS, SEQUENCE_KINDS, folds
 import affectflow.reporting
 from affectflow.datasets import DatasetError, build_manifest, check_files
 from affectflow.extractors import modality_of
@@ -100,6 +100,59 @@ def sequence_runs(dataset, kinds=SEQUENCE_KINDS):
     return [[m, r] for m in dataset_sequence_models(dataset, kinds) for r in range(config["models"][m]["repeats"])]
 
 
+def fusion_models():
+    return [m for m, c in config["models"].items() if c["kind"] in FUSION_KINDS]
+
+
+def dataset_fusion_models(dataset):
+    return [m for m in dataset_models(dataset) if config["models"][m]["kind"] in FUSION_KINDS]
+
+
+def fusion_runs(dataset):
+    """[model, fold, repeat] of every attention-fusion training job of ``dataset``."""
+    return [[m, f, r] for m in dataset_fusion_models(dataset) for f in folds.folds(config["models"][m])
+            for r in range(config["models"][m]["repeats"])]
+
+
+def attention_plot_models(dataset):
+    return [m for m in dataset_fusion_models(dataset)
+            if config["models"][m]["kind"] == "attention_fusion" and config["models"][m]["strategy"] != "concatenation"]
+
+
+def fusion_targets(dataset):
+    kinds = {config["models"][m]["kind"] for m in dataset_fusion_models(dataset)}
+    targets = [f"{RESULTS}/tables/{dataset}/fusion_models.md"]
+    if "attention_fusion" in kinds:
+        targets.append(f"{RESULTS}/tables/{dataset}/tzirakis_table6.md")
+    if "jmt" in kinds:
+        targets.append(f"{RESULTS}/tables/{dataset}/waligora_table1.md")
+    if attention_plot_models(dataset):
+        targets.append(f"{RESULTS}/plots/{dataset}/tzirakis_attention.png")
+    return targets
+
+
+def fusion_manifest(wildcards):
+    cfg = config["models"][wildcards.model]
+    table = MANIFESTS[wildcards.dataset].table[["session", "speaker", "partition"]]
+    return folds.fold_manifest(table, wildcards.fold, cfg["folds"], cfg["fold_by"]).to_dict(orient="list")
+
+
+def fusion_run_paths(dataset, runs, kind):
+    if kind == "predictions":
+        return [f"{RESULTS}/predictions/{dataset}/{m}/fold{f}/repeat{r}.parquet" for m, f, r in runs]
+    return [f"{RESULTS}/models/{dataset}/{m}/fold{f}/repeat{r}/training.json" for m, f, r in runs]
+
+
+def fusion_table_inputs(wildcards):
+    runs = fusion_runs(wildcards.dataset)
+    return {"predictions": fusion_run_paths(wildcards.dataset, runs, "predictions"), "info": fusion_run_paths(wildcards.dataset, runs, "info")}
+
+
+def attention_plot_inputs(wildcards):
+    runs = [[m, folds.OFFICIAL, 0] for m in attention_plot_models(wildcards.dataset)]
+    return fusion_run_paths(wildcards.dataset, runs, "predictions")
+
+
 def media_input(column):
     def _input(wildcards):
         path = session_row(wildcards)[column]
@@ -124,6 +177,8 @@ def all_targets():
         # every listed extractor and segmenter, also those no model consumes yet
         targets += [f"{RESULTS}/features/{ds}/{ex}/{s}.parquet" for ex in dataset_features(ds) for s in sessions(ds)]
         targets += [f"{RESULTS}/segments/{ds}/{g}/{s}.parquet" for g in dataset_segmenters(ds) for s in sessions(ds)]
+        if dataset_fusion_models(ds):
+            targets += fusion_targets(ds)
     return targets
 
 

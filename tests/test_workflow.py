@@ -171,3 +171,42 @@ def test_face_features_come_from_the_shared_detection_cache(demo_run):
     assert df["face_found"].all()  # the demo face never leaves the frame
     assert store.read_metadata(feats)["sources"]["faces"]["sha256"] == store.sha256_file(faces)
     assert (demo_run / "results/faces/demo/blazeface/demo07.crops.npz").stat().st_size > 0
+    assert job_counts(snakemake(demo_run, "-n", "--configfile", str(demo_run / "changed.yaml"))) == {"train_sequence_model": 8, "sequence_tables": 1, "all": 1}
+
+
+TZIRAKIS_MODELS = ["tzirakis_concatenation", "tzirakis_self_attention", "tzirakis_hierarchical", "tzirakis_residual", "tzirakis_cross_modal"]
+JMT_FOLDS = ["official", "1", "2", "3", "4", "5"]
+
+
+@pytest.mark.slow
+def test_the_five_fusion_strategies_and_the_jmt_train_and_write_the_papers_tables(demo_run):
+    t6 = (demo_run / "results/tables/demo/tzirakis_table6.md").read_text()
+    t1 = (demo_run / "results/tables/demo/waligora_table1.md").read_text()
+    print(t6, t1, sep="\n")
+    rows = [line for line in t6.splitlines() if line.startswith("| ") and " + text + " in line]  # yaml.safe_dump sorts the modalities
+    assert [r.split("|")[1].strip().split(" (")[0] for r in rows] == ["Concatenation", "Self-attention", "Hierarchical attention",
+                                                                     "Residual self-attention", "Cross-modal hierarchical self-attention"]
+    for text in (t6, t1):
+        assert "CCC pooled over all sessions" in text and "population moments (1/N)" in text
+    for label in ("| Official ", "| fold-1 ", "| fold-5 ", "| mean over folds 1–5 "):
+        assert label in t1
+    table = pd.read_csv(demo_run / "results/tables/demo/fusion_models.csv", dtype={"fold": str})
+    runs = table.groupby("model")["fold"].unique().to_dict()
+    assert sorted(runs) == sorted(TZIRAKIS_MODELS + ["waligora_jmt"])
+    assert sorted(runs["waligora_jmt"]) == sorted(JMT_FOLDS) and all(list(runs[m]) == ["official"] for m in TZIRAKIS_MODELS)
+    official = table[(table["fold"] == "official") & (table["partition"] == "test")].set_index(["model", "dimension"])
+    # arousal is planted in the voice (audio in every fused set): the attention strategies must carry it through
+    for model in ("tzirakis_hierarchical", "tzirakis_cross_modal", "waligora_jmt"):
+        assert official.loc[(model, "arousal"), "ccc_pooled_mean"] > AROUSAL_CCC_MIN, table.to_string()
+    devel = {}
+    for fold in JMT_FOLDS:
+        pred = pd.read_parquet(demo_run / f"results/predictions/demo/waligora_jmt/fold{fold}/repeat0.parquet")
+        assert pred["arousal_pred"].notna().all() and len(pred) == 8 * 400
+        assert set(pred.loc[pred["partition"] == "test", "session"]) == {"demo07", "demo08"}  # the test speaker stays out
+        devel[fold] = set(pred.loc[pred["partition"] == "devel", "session"])
+    assert set().union(*(devel[f] for f in JMT_FOLDS[1:])) == {f"demo0{i}" for i in range(1, 7)}  # each train+devel session held out once
+    for model in TZIRAKIS_MODELS[1:]:
+        pred = pd.read_parquet(demo_run / f"results/predictions/demo/{model}/foldofficial/repeat1.parquet")
+        weights = pred[[f"modality_attention_{i}" for i in range(3)]].to_numpy()
+        assert abs(weights.sum(1) - 1).max() < 1e-5 and weights.std(0).max() > 0  # per-frame weights over text, audio, visual
+    assert (demo_run / "results/plots/demo/tzirakis_attention.png").read_bytes()[:4] == b"\x89PNG"

@@ -27,8 +27,10 @@ import pandas as pd
 import torch
 
 from ... import store
+from .. import FUSION_KINDS, SEQUENCE_KINDS
 from ...store import atomic_path
 from . import data as seqdata
+from . import fusion_run
 from .base import SequenceModel
 from .dlstm import DLSTM, DLSTMFusion
 from .train import TrainConfig, fit, load_checkpoint, predict, prediction_table, seed_everything
@@ -97,6 +99,9 @@ BUILDERS: dict[str, Callable[..., SequenceModel]] = {
     "dlstm": _build_dlstm,
     "dlstm_fusion": _build_dlstm_fusion,
     "dlstm_av": _build_dlstm_av,
+    # Tzirakis et al.'s attention fusions and Waligora et al.'s JMT (models/sequence/fusion_run.py)
+    **{kind: (lambda name, models, input_dims, n_outputs, _pretrained=None: fusion_run.build(name, models[name], input_dims, n_outputs))
+       for kind in FUSION_KINDS},
 }
 
 

@@ -1,0 +1,16 @@
+"""Rule train_fusion_model: one (fold, repeat) of one attention-fusion model (see affectflow.models.sequence.fusion_run)."""
+import pandas as pd
+import torch
+
+from affectflow import logs
+from affectflow.models.sequence import run
+
+logs.setup(snakemake.log[0])
+torch.set_num_threads(snakemake.threads)
+run.train_repeat(
+    dataset=snakemake.wildcards.dataset, name=snakemake.wildcards.model, models=snakemake.params.models,
+    manifest=pd.DataFrame(snakemake.params.manifest), dims=list(snakemake.params.dimensions),
+    repeat=int(snakemake.wildcards.repeat), seed=snakemake.params.seed,
+    predictions=snakemake.output.predictions, checkpoint=snakemake.output.checkpoint,
+    history=snakemake.output.history, info=snakemake.output.info,
+)

@@ -1,0 +1,17 @@
+"""Rule tzirakis_table6: Table 6 of Tzirakis et al. — the five fusion strategies, arousal and valence."""
+import pandas as pd
+
+from affectflow import logs, tables
+from affectflow.models.sequence import fusion_tables
+
+log = logs.setup(snakemake.log[0])
+summary = fusion_tables.over_repeats(pd.read_csv(snakemake.input.repeats, dtype={"fold": str}))
+table = fusion_tables.tzirakis_table6(summary, snakemake.params.models, list(snakemake.params.dimensions))
+repeats = sorted({c["repeats"] for c in snakemake.params.models.values()})
+tables.write_csv(table, snakemake.output.csv)
+tables.write_markdown(table.drop(columns="model"), snakemake.output.markdown,
+                      f"{snakemake.wildcards.dataset}: Table 6 of Tzirakis et al. — fusion strategies (development set)",
+                      f"{tables.ccc_caption(snakemake.params.variance)} Development (devel) partition, official split; mean (± std, N−1) "
+                      f"over {'/'.join(map(str, repeats))} repeats. `paper *` columns are the numbers the paper reports on SEWA "
+                      "(development set), for the layout; they were not computed here.")
+log.info("\n%s", table.to_string())

@@ -1,0 +1,24 @@
+"""Rule waligora_table1: Table 1 of Waligora et al. — the JMT on the official split and each fold."""
+import pandas as pd
+
+from affectflow import logs, tables
+from affectflow.store import atomic_path
+from affectflow.models.sequence import fusion_tables
+
+log = logs.setup(snakemake.log[0])
+summary = fusion_tables.over_repeats(pd.read_csv(snakemake.input.repeats, dtype={"fold": str}))
+dims = list(snakemake.params.dimensions)
+parts = [fusion_tables.waligora_table1(summary, m, dims, snakemake.params.folds[m]).assign(model=m) for m in snakemake.params.models]
+table = pd.concat(parts, ignore_index=True)
+tables.write_csv(table, snakemake.output.csv)
+text = []
+for m, cfg in snakemake.params.models.items():
+    text.append(f"## {m} ({cfg['attention']} attention, {cfg['folds']} folds by {cfg['fold_by']}, {cfg['repeats']} repeat(s))\n\n"
+                + table[table["model"] == m].drop(columns="model").to_markdown(index=False))
+caption = (f"{tables.ccc_caption(snakemake.params.variance)} Each row is scored on its own validation set: the official devel "
+           "partition, or the held-out group of fold k; mean (± std, N−1) over repeats. The last row is the mean (± std) over the "
+           "folds; `Avg.` is the mean of the dimensions.")
+with atomic_path(snakemake.output.markdown) as tmp:
+    tmp.write_text(f"# {snakemake.wildcards.dataset}: Table 1 of Waligora et al. — joint multimodal transformer per fold\n\n"
+                   f"{caption}\n\n" + "\n\n".join(text) + "\n")
+log.info("\n%s", table.to_string())
