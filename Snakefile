@@ -10,6 +10,7 @@ include: "rules/labels.smk"
 include: "rules/audio.smk"
 include: "rules/models.smk"
 include: "rules/evaluate.smk"
+include: "rules/fusion.smk"
 
 
 rule all:

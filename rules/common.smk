@@ -7,6 +7,8 @@ from snakemake.utils import min_version, validate
 import affectflow.config
 from affectflow.datasets import DatasetError, build_manifest, check_files
 from affectflow.extractors import modality_of
+from affectflow.fusion import inputs as fusion_inputs_mod
+from affectflow.fusion import report as fusion_report
 
 min_version("9.0")
 
@@ -66,7 +68,41 @@ def all_targets():
             targets += [f"{RESULTS}/plots/{ds}/{m}_test_traces.png" for m in dataset_models(ds)]
         else:
             targets += [f"{RESULTS}/features/{ds}/{ex}/{s}.parquet" for ex in dataset_features(ds) for s in sessions(ds)]
+        for fu in dataset_fusions(ds):
+            targets += fusion_table_outputs(ds, fu)
     return targets
+
+
+def dataset_fusions(dataset):
+    return config["datasets"][dataset].get("fusions", [])
+
+
+def fusion_combinations(fusion):
+    return fusion_report.combinations(list(config["fusions"][fusion]["modalities"]))
+
+
+def fusion_table_outputs(dataset, fusion):
+    stem = f"{RESULTS}/tables/{dataset}/fusion_{fusion}"
+    return [f"{stem}_table1.md", f"{stem}_table1.csv", f"{stem}_table1.tex", f"{stem}_grid.csv", f"{RESULTS}/plots/{dataset}/fusion_{fusion}.png"]
+
+
+def fusion_params(wildcards):
+    """The fusion config restricted to one combination's modalities: other modalities' edits do not re-run it."""
+    cfg = dict(config["fusions"][wildcards.fusion])
+    cfg["modalities"] = {m: cfg["modalities"][m] for m in wildcards.combination.split(fusion_report.SEP)}
+    return cfg
+
+
+def fusion_inputs(wildcards):
+    ss = sessions(wildcards.dataset)
+    files = [f"{RESULTS}/labels/{wildcards.dataset}/{s}.parquet" for s in ss]
+    for specs in fusion_params(wildcards)["modalities"].values():
+        for spec in specs:
+            files += fusion_inputs_mod.input_files(spec, wildcards.dataset, ss)
+    unit = config["fusions"][wildcards.fusion].get("unit", {})
+    if unit.get("kind") == "table":
+        files.append(unit["path"])
+    return {"files": list(dict.fromkeys(files))}
 
 
 def demo_options():
@@ -96,3 +132,6 @@ def model_inputs(wildcards):
 wildcard_constraints:
     dataset=name_regex(list(config["datasets"])),
     session=r"[A-Za-z0-9][A-Za-z0-9_.-]*",
+    fusion=name_regex(list(config.get("fusions", {}))),
+    standin=name_regex(list(config.get("standins", {}))),
+    combination=r"[A-Za-z0-9][A-Za-z0-9_-]*(\+[A-Za-z0-9][A-Za-z0-9_-]*)*",
