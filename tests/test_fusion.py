@@ -65,8 +65,7 @@ def test_fused_model_beats_every_unimodal_one_on_the_planted_dimensions(tmp_path
     modalities = {m: [{"standin": m}] for m in planted}
     combos = report.combinations(list(modalities))
     assert combos == ["audio", "text", "face", "audio+text", "audio+face", "text+face", "audio+text+face"]
-    scores = {c: fuse(roots, manifest, modalities, ["svr", "ff_mt"], c.split("+"), unit={"kind": "frames", "frame_step": 2},
-                      ff={"epochs": 10})[1] for c in combos}
+    scores = {c: fuse(roots, manifest, modalities, ["svr"], c.split("+"), unit={"kind": "frames", "frame_step": 3})[1] for c in combos}
     table = report.table1(report.grid_table(scores), DIMS, combos).set_index("modalities")
     print(table)
     for dim in DIMS:
@@ -76,15 +75,21 @@ def test_fused_model_beats_every_unimodal_one_on_the_planted_dimensions(tmp_path
 
 def test_labels_shuffled_across_speakers_give_ccc_near_zero_under_speaker_disjoint_folds(tmp_path):
     # speakers differ in their label level, and the input knows each speaker (it tracks the original labels)
-    roots, manifest = make_corpus(tmp_path, n_speakers=16, sessions_per_speaker=1, duration_s=10, speaker_level=1.5, seed=3)
+    roots, manifest = make_corpus(tmp_path, n_speakers=40, sessions_per_speaker=1, duration_s=5, speaker_level=1.5, seed=3)
     write_standins(roots, manifest, "signal", {"arousal": 0.9, "valence": 0.9}, seed=5)
     sessions = manifest["session"].tolist()
     originals = {s: store.read(f"{roots.labels}/toy/{s}.parquet") for s in sessions}
-    donors = np.roll(sessions, 5)  # every speaker gets another speaker's labels
+    donors = np.roll(sessions, 7)  # every speaker gets another speaker's labels
     for s, d in zip(sessions, donors):
         store.write(originals[d].assign(session=s), f"{roots.labels}/toy/{s}.parquet", {"shuffled_from": d})
-    modalities = {"signal": [{"standin": "signal"}]}
-    cfg = {"unit": {"kind": "frames", "frame_step": 4}}
+    pitch = dict(zip(sessions, np.random.default_rng(1).uniform(80, 250, len(sessions))))
+
+    def speaker_pitch(table):  # a per-speaker constant, as a voice's mean pitch: it identifies the speaker
+        table[DIMS] = pitch[table["name"].iloc[0]]
+        return table
+    write_standins(roots, manifest, "pitch", {}, transform=speaker_pitch)
+    modalities = {"signal": [{"standin": "signal"}], "voice": [{"standin": "pitch"}]}
+    cfg = {"unit": {"kind": "frames", "frame_step": 5}}
     _, disjoint, info = fuse(roots, manifest, modalities, ["knn"], **cfg)
     assert info["split"] == "nested speaker-disjoint CV"
     # the control that proves the test can fail: folds that ignore speakers find the speakers' levels again
@@ -94,7 +99,7 @@ def test_labels_shuffled_across_speakers_give_ccc_near_zero_under_speaker_disjoi
     _, leaked, _ = training.run(table, cols, DIMS, ["knn"], training.Tuner(trials=3))
     print(disjoint.drop(columns="params"), leaked.drop(columns="params"), sep="\n")
     assert (disjoint["ccc"].abs() < 0.2).all()
-    assert (leaked["ccc"] > 0.6).all()
+    assert (leaked["ccc"] > 0.4).all()
 
 
 def test_segments_pool_inputs_and_average_right_shifted_labels():

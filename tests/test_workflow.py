@@ -1,5 +1,6 @@
 """The whole DAG on the demo corpus, run by Snakemake as a user would."""
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -99,3 +100,27 @@ def test_missing_media_file_stops_the_run_naming_it(tmp_path):
     proc = snakemake(tmp_path, "-n", check=False)
     assert proc.returncode != 0
     assert "session b: audio file not found: media/gone.wav" in proc.stdout + proc.stderr
+
+
+@pytest.mark.slow
+def test_fused_demo_model_beats_every_unimodal_one_on_the_planted_dimensions(demo_run):
+    """audio = eGeMAPS functionals; text and face are the config's stand-ins until their extractors exist."""
+    table = pd.read_csv(demo_run / "results/tables/demo/fusion_demo_late_table1.csv").set_index("modalities")
+    print(table.to_string())
+    for dim in ("arousal", "valence"):
+        assert table.loc["audio+text+face", f"{dim}_ccc"] > table.loc[["audio", "text", "face"], f"{dim}_ccc"].max()
+    grid = pd.read_csv(demo_run / "results/tables/demo/fusion_demo_late_grid.csv")
+    assert len(grid) == 7 * 6 * 2 and set(grid["model"]) == {"KNN", "FF", "SVR", "XGB", "LGBM", "FF-MT"}
+    assert "CCC pooled over all sessions" in (demo_run / "results/tables/demo/fusion_demo_late_table1.md").read_text()
+    assert r"\multicolumn{3}{c}{Arousal}" in (demo_run / "results/tables/demo/fusion_demo_late_table1.tex").read_text()
+    assert (demo_run / "results/plots/demo/fusion_demo_late.png").read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.slow
+def test_a_changed_modality_reruns_only_the_combinations_containing_it(demo_run):
+    face_file = demo_run / "results/standins/demo/face_standin/demo01.csv"
+    later = face_file.stat().st_mtime + 60
+    os.utime(face_file, (later, later))
+    proc = snakemake(demo_run, "-n")
+    rerun = set(re.findall(r"combination=([A-Za-z0-9_+-]+)", proc.stdout + proc.stderr))
+    assert rerun == {"face", "audio+face", "text+face", "audio+text+face"}

@@ -15,6 +15,7 @@ mask; frames an input does not cover stay NaN (never zero) with ``present = fals
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,8 +72,10 @@ def input_files(spec: dict, dataset: str, sessions: list[str], roots: Roots = Ro
     return [str(folder / f"{s}.csv") for s in sessions]
 
 
-def _select(table: pd.DataFrame, columns: list[str] | None, where: str) -> list[str]:
+def _select(table: pd.DataFrame, columns: list[str] | None, where: str, match: str | None = None) -> list[str]:
     cols = store.feature_columns(table)
+    if match:
+        cols = [c for c in cols if re.search(match, c)]
     if columns:
         missing = [c for c in columns if c not in cols]
         if missing:
@@ -120,26 +123,26 @@ def modality_columns(frames: pd.DataFrame, modality: str, specs: list[dict], dat
     for spec in specs:
         source, value = source_of(spec)
         prefix = f"{modality}/{input_label(spec)}"
-        columns = spec.get("columns")
+        columns, match = spec.get("columns"), spec.get("match")
         if source == "store":
             per_session = []
             for s in sessions:
                 sub = frames[frames["session"] == s]
                 table = store.read(store.feature_path(roots.features, dataset, value, s))
-                cols = _select(table, columns, f"{store.feature_path(roots.features, dataset, value, s)}")
+                cols = _select(table, columns, f"{store.feature_path(roots.features, dataset, value, s)}", match)
                 per_session.append(join.align_to(sub, table[["session", "t_start", "t_end", *cols]], prefix))
             parts.append(pd.concat(per_session).loc[frames.index])
         elif source == "predictions":
             path = Path(roots.predictions) / dataset / f"{value}.parquet"
             table = store.read(path)
             pred_cols = columns or [c for c in table.columns if c.endswith("_pred")]
-            cols = _select(table, pred_cols, str(path))
+            cols = _select(table, pred_cols, str(path), match)
             parts.append(_on_frames(frames, table, cols, prefix))
         else:
             folder = avec_folder(spec, dataset, roots)
             tables = [read_avec_session(folder / f"{s}.csv", frames[frames["session"] == s]) for s in sessions]
             table = pd.concat(tables, ignore_index=True)
-            cols = _select(table, columns, str(folder))
+            cols = _select(table, columns, str(folder), match)
             parts.append(_on_frames(frames, table, cols, prefix))
     return pd.concat(parts, axis=1)
 
