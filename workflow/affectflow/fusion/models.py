@@ -30,7 +30,7 @@ KINDS = ("knn", "ff", "svr", "xgb", "lgbm", "ff_mt")
 MULTITASK = ("ff_mt",)
 TUNED = ("knn", "svr", "xgb", "lgbm")
 NAMES = {"knn": "KNN", "ff": "FF", "svr": "SVR", "xgb": "XGB", "lgbm": "LGBM", "ff_mt": "FF-MT"}
-FF_DEFAULTS = {"hidden": 64, "lr": 1e-3, "epochs": 60, "batch_size": 40, "dropout": 0.1, "dev_fraction": 0.2}
+FF_DEFAULTS = {"hidden": 64, "lr": 5e-3, "epochs": 60, "batch_size": 40, "dropout": 0.1, "dev_fraction": 0.2}
 
 
 def suggest(kind: str, trial) -> dict:
