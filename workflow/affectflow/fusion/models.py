@@ -113,8 +113,8 @@ class FeedForward:
             X, Y, X_dev, Y_dev = self._split_dev(X, Y, groups)
         self.imputer = SimpleImputer(strategy="median", keep_empty_features=True).fit(X)
         torch.manual_seed(self.seed)
-        if self.device.type == "cpu":  # a tiny net: more threads than the job's cores only spin
-            torch.set_num_threads(max(1, self.n_jobs))
+        if self.device.type == "cpu":  # a tiny net: extra threads only spin (10-50x slower on a busy machine)
+            torch.set_num_threads(1)
         rng = np.random.default_rng(self.seed)
         tensor = lambda a: torch.as_tensor(np.asarray(a, dtype=np.float32), device=self.device)  # noqa: E731
         Xt, Yt = tensor(self.imputer.transform(X)), tensor(Y)
