@@ -124,9 +124,13 @@ def test_fused_demo_model_recovers_both_planted_dimensions_where_no_unimodal_one
 
 @pytest.mark.slow
 def test_a_changed_modality_reruns_only_the_combinations_containing_it(demo_run):
-    face_file = demo_run / "results/standins/demo/face_standin/demo01.csv"
-    later = face_file.stat().st_mtime + 60
-    os.utime(face_file, (later, later))
-    proc = snakemake(demo_run, "-n")
+    original = (demo_run / "config.yaml").read_text()
+    cfg = yaml.safe_load(original)
+    cfg["fusions"]["demo_late"]["modalities"]["face"] = [{"standin": "face_standin", "columns": ["arousal", "valence"]}]
+    (demo_run / "config.yaml").write_text(yaml.safe_dump(cfg))
+    try:
+        proc = snakemake(demo_run, "-n")
+    finally:
+        (demo_run / "config.yaml").write_text(original)
     rerun = {frozenset(c.split("+")) for c in re.findall(r"combination=([A-Za-z0-9_+-]+)", proc.stdout + proc.stderr)}
     assert rerun == {frozenset(c) for c in (["face"], ["audio", "face"], ["text", "face"], ["audio", "text", "face"])}
