@@ -16,6 +16,7 @@ include: "rules/models.smk"
 include: "rules/sequence.smk"
 include: "rules/fusion.smk"
 include: "rules/evaluate.smk"
+include: "rules/late_fusion.smk"
 
 
 rule all:

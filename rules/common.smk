@@ -17,6 +17,8 @@ from affectflow.models import FRAME_KINDS, FUSION_KINDS, SEQUENCE_KINDS, folds
 import affectflow.reporting
 from affectflow.datasets import DatasetError, build_manifest, check_files
 from affectflow.extractors import modality_of
+from affectflow.fusion import inputs as fusion_inputs_mod
+from affectflow.fusion import report as fusion_report
 
 min_version("9.0")
 
@@ -179,6 +181,8 @@ def all_targets():
         targets += [f"{RESULTS}/segments/{ds}/{g}/{s}.parquet" for g in dataset_segmenters(ds) for s in sessions(ds)]
         if dataset_fusion_models(ds):
             targets += fusion_targets(ds)
+        for fu in dataset_fusions(ds):
+            targets += late_fusion_table_outputs(ds, fu)
     return targets
 
 
@@ -196,9 +200,43 @@ def face_cache(wildcards):
 def face_detector_gpu(wildcards):
     # MediaPipe runs on CPU; the torch backends use a GPU when one is there
     return 0 if config["face_detectors"][wildcards.detector]["backend"] == "mediapipe" else 1
+
+
 def report_category(wildcards):
     # report items are grouped by the paper whose model produced them (affectflow.reporting)
     return affectflow.reporting.category_of_model(wildcards.model, config["models"][wildcards.model])
+
+
+def dataset_fusions(dataset):
+    return config["datasets"][dataset].get("fusions", [])
+
+
+def late_fusion_combinations(fusion):
+    return fusion_report.combinations(list(config["fusions"][fusion]["modalities"]))
+
+
+def late_fusion_table_outputs(dataset, fusion):
+    stem = f"{RESULTS}/tables/{dataset}/fusion_{fusion}"
+    return [f"{stem}_table1.md", f"{stem}_table1.csv", f"{stem}_table1.tex", f"{stem}_grid.csv", f"{RESULTS}/plots/{dataset}/fusion_{fusion}.png"]
+
+
+def late_fusion_params(wildcards):
+    """The fusion config restricted to one combination's modalities: other modalities' edits do not re-run it."""
+    cfg = dict(config["fusions"][wildcards.fusion])
+    cfg["modalities"] = {m: cfg["modalities"][m] for m in wildcards.combination.split(fusion_report.SEP)}
+    return cfg
+
+
+def late_fusion_inputs(wildcards):
+    ss = sessions(wildcards.dataset)
+    files = [f"{RESULTS}/labels/{wildcards.dataset}/{s}.parquet" for s in ss]
+    for specs in late_fusion_params(wildcards)["modalities"].values():
+        for spec in specs:
+            files += fusion_inputs_mod.input_files(spec, wildcards.dataset, ss)
+    unit = config["fusions"][wildcards.fusion].get("unit", {})
+    if unit.get("kind") == "table":
+        files.append(unit["path"])
+    return {"files": list(dict.fromkeys(files))}
 
 
 def demo_options():
@@ -265,6 +303,9 @@ def sequence_table_inputs(wildcards, kinds=SEQUENCE_KINDS):
 wildcard_constraints:
     dataset=name_regex(list(config["datasets"])),
     session=r"[A-Za-z0-9][A-Za-z0-9_.-]*",
+    fusion=name_regex(list(config.get("fusions", {}))),
+    standin=name_regex(list(config.get("standins", {}))),
+    combination=r"[A-Za-z0-9][A-Za-z0-9_-]*(\+[A-Za-z0-9][A-Za-z0-9_-]*)*",
 
 
 # ---- text branch (rules/text.smk, rules/text_finetune.smk)

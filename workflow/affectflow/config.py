@@ -80,6 +80,19 @@ def check_references(cfg: dict, source: str = "config") -> None:
                 for f in model_features(cfg, m):
                     if f not in d.get("features", []):
                         problems.append(f"datasets/{ds}/models: model '{m}' needs feature '{f}', which dataset '{ds}' does not list")
+        for fu in d.get("fusions", []):
+            if fu not in cfg.get("fusions", {}):
+                problems.append(f"datasets/{ds}/fusions: '{fu}' is not defined under fusions")
+                continue
+            for modality, specs in cfg["fusions"][fu]["modalities"].items():
+                for spec in specs:
+                    where = f"fusions/{fu}/modalities/{modality}"
+                    if "store" in spec and spec["store"] not in d.get("features", []):
+                        problems.append(f"{where}: extractor '{spec['store']}' is not among dataset '{ds}' features")
+                    if "predictions" in spec and spec["predictions"] not in d.get("models", []):
+                        problems.append(f"{where}: model '{spec['predictions']}' is not among dataset '{ds}' models")
+                    if "standin" in spec and spec["standin"] not in cfg.get("standins", {}):
+                        problems.append(f"{where}: stand-in '{spec['standin']}' is not defined under standins")
     for name, f in cfg["features"].items():
         if "detector" in f and f["detector"] not in cfg.get("face_detectors", {}):
             problems.append(f"features/{name}/detector: '{f['detector']}' is not defined under face_detectors")

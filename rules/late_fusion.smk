@@ -1,0 +1,64 @@
+# Late fusion (Rios et al.): one job per (dataset, fusion, modality combination), then Table 1.
+
+
+rule standin_predictions:
+    input:
+        labels=f"{RESULTS}/labels/{{dataset}}/{{session}}.parquet",
+    output:
+        f"{RESULTS}/standins/{{dataset}}/{{standin}}/{{session}}.csv",
+    params:
+        spec=lambda wc: config["standins"][wc.standin],
+        dimensions=lambda wc: config["datasets"][wc.dataset]["dimensions"],
+    log:
+        f"{RESULTS}/logs/standins/{{dataset}}/{{standin}}/{{session}}.log",
+    conda:
+        "../envs/core.yaml"
+    script:
+        "../scripts/standin_predictions.py"
+
+
+rule fuse_combination:
+    input:
+        unpack(late_fusion_inputs),
+    output:
+        predictions=f"{RESULTS}/fusion/{{dataset}}/{{fusion}}/{{combination}}/predictions.parquet",
+        scores=f"{RESULTS}/fusion/{{dataset}}/{{fusion}}/{{combination}}/scores.csv",
+        info=f"{RESULTS}/fusion/{{dataset}}/{{fusion}}/{{combination}}/training.json",
+    params:
+        fusion=late_fusion_params,
+        manifest=lambda wc: MANIFESTS[wc.dataset].table[["session", "speaker", "partition"]].to_dict(orient="list"),
+        dimensions=lambda wc: config["datasets"][wc.dataset]["dimensions"],
+        variance=config["metrics"]["ccc_variance"],
+        seed=config["seed"],
+    log:
+        f"{RESULTS}/logs/fusion/{{dataset}}/{{fusion}}/{{combination}}.log",
+    threads: 2
+    resources:
+        mem_mb=4000,
+    conda:
+        "../envs/models.yaml"
+    script:
+        "../scripts/fuse_combination.py"
+
+
+rule late_fusion_table:
+    input:
+        scores=lambda wc: [f"{RESULTS}/fusion/{wc.dataset}/{wc.fusion}/{c}/scores.csv" for c in late_fusion_combinations(wc.fusion)],
+        infos=lambda wc: [f"{RESULTS}/fusion/{wc.dataset}/{wc.fusion}/{c}/training.json" for c in late_fusion_combinations(wc.fusion)],
+    output:
+        markdown=report(f"{RESULTS}/tables/{{dataset}}/fusion_{{fusion}}_table1.md", category="Fusion", caption="../report/fusion_table.rst"),
+        csv=f"{RESULTS}/tables/{{dataset}}/fusion_{{fusion}}_table1.csv",
+        latex=f"{RESULTS}/tables/{{dataset}}/fusion_{{fusion}}_table1.tex",
+        grid=f"{RESULTS}/tables/{{dataset}}/fusion_{{fusion}}_grid.csv",
+        plot=report(f"{RESULTS}/plots/{{dataset}}/fusion_{{fusion}}.png", category="Fusion", caption="../report/fusion_plot.rst"),
+    params:
+        combinations=lambda wc: late_fusion_combinations(wc.fusion),
+        dimensions=lambda wc: config["datasets"][wc.dataset]["dimensions"],
+        variance=config["metrics"]["ccc_variance"],
+    log:
+        f"{RESULTS}/logs/tables/{{dataset}}/fusion_{{fusion}}.log",
+    localrule: True
+    conda:
+        "../envs/core.yaml"
+    script:
+        "../scripts/fusion_table.py"

@@ -1,0 +1,91 @@
+"""Modality combinations and the paper's Table 1: best model per dimension and combination."""
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import pandas as pd
+
+from .. import plots, tables
+from ..store import atomic_path
+
+SEP = "+"
+
+
+def combinations(modalities: list[str]) -> list[str]:
+    """Every non-empty subset, unimodal first, then pairs, … (Table 1's row order)."""
+    return [SEP.join(c) for r in range(1, len(modalities) + 1) for c in itertools.combinations(modalities, r)]
+
+
+def caption(variance: str, split: str, selection: str = "cv") -> str:
+    chosen = ("the model with the best cross-validated CCC on train+devel (speaker-disjoint folds) is shown; "
+              "CCC and MAE are on the held-out rows") if selection == "cv" else "the model with the best held-out CCC is shown"
+    return (f"Late fusion, after Rios et al. Table 1. For each modality combination and dimension {chosen}. "
+            f"{tables.ccc_caption(variance, 'pooled')} Split: {split}.")
+
+
+def grid_table(scores: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Every model × combination × dimension (the full grid)."""
+    parts = [df.assign(combination=combo) for combo, df in scores.items()]
+    grid = pd.concat(parts, ignore_index=True)
+    return grid[["combination", *[c for c in grid.columns if c != "combination"]]]
+
+
+def table1(grid: pd.DataFrame, dims: list[str], order: list[str]) -> pd.DataFrame:
+    """One row per combination; per dimension the best model (by ``cv_ccc``), its CCC and MAE."""
+    rows = []
+    for combo in order:
+        sub = grid[grid["combination"] == combo]
+        row = {"modalities": combo}
+        for dim in dims:
+            d = sub[sub["dimension"] == dim]
+            best = d.loc[d["cv_ccc"].fillna(-2).idxmax()] if len(d) else None
+            row[f"{dim}_model"] = best["model"] if best is not None else ""
+            row[f"{dim}_ccc"] = best["ccc"] if best is not None else float("nan")
+            row[f"{dim}_mae"] = best["mae"] if best is not None else float("nan")
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def latex_table1(table: pd.DataFrame, dims: list[str], caption_text: str, label: str) -> str:
+    """The paper's layout: a multicolumn header per dimension, model / CCC / MAE under each; best CCC bold."""
+    best = {d: table[f"{d}_ccc"].max() for d in dims}
+    fmt = lambda v: "--" if pd.isna(v) else f"{v:.2f}".replace("0.", ".", 1) if 0 <= v < 1 else f"{v:.2f}"  # noqa: E731
+    lines = [r"\begin{table}", r"\centering", r"\begin{tabular}{l" + "lrr" * len(dims) + "}", r"\toprule",
+             " & " + " & ".join(rf"\multicolumn{{3}}{{c}}{{{d.capitalize()}}}" for d in dims) + r" \\",
+             " & " + " & ".join("model & CCC & MAE" for _ in dims) + r" \\", r"\midrule"]
+    for _, r in table.iterrows():
+        cells = [r["modalities"].replace("+", "-")]
+        for d in dims:
+            ccc = fmt(r[f"{d}_ccc"])
+            cells += [r[f"{d}_model"], rf"\textbf{{{ccc}}}" if r[f"{d}_ccc"] == best[d] else ccc, fmt(r[f"{d}_mae"])]
+        lines.append(" & ".join(cells) + r" \\")
+    lines += [r"\bottomrule", r"\end{tabular}", rf"\caption{{{caption_text}}}", rf"\label{{{label}}}", r"\end{table}", ""]
+    return "\n".join(lines)
+
+
+def write_table1(table: pd.DataFrame, dims: list[str], caption_text: str, title: str, markdown: str | Path,
+                 csv: str | Path, latex: str | Path, label: str) -> None:
+    tables.write_markdown(table, markdown, title, caption_text)
+    tables.write_csv(table, csv)
+    with atomic_path(latex) as tmp:
+        tmp.write_text(latex_table1(table, dims, caption_text, label))
+
+
+def plot_grid(grid: pd.DataFrame, dims: list[str], order: list[str], path: str | Path, title: str) -> None:
+    """Held-out CCC of every model × combination, one heat map per dimension."""
+    plt = plots.plt
+    fig, axes = plt.subplots(1, len(dims), figsize=(1.2 + 3.6 * len(dims), 0.9 + 0.45 * len(order)), squeeze=False)
+    for ax, dim in zip(axes[0], dims):
+        m = grid[grid["dimension"] == dim].pivot(index="combination", columns="model", values="ccc").reindex(order)
+        im = ax.imshow(m.to_numpy(dtype=float), vmin=-1, vmax=1, cmap="RdBu_r", aspect="auto")
+        ax.set_xticks(range(m.shape[1]), m.columns, rotation=45, ha="right", fontsize=8)
+        ax.set_yticks(range(m.shape[0]), m.index, fontsize=8)
+        for (i, j), v in pd.DataFrame(m.to_numpy(dtype=float)).stack().items():
+            ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=7)
+        ax.set_title(f"{dim}: held-out CCC", fontsize=9)
+    fig.colorbar(im, ax=axes[0].tolist(), shrink=0.8)
+    fig.suptitle(title, fontsize=10)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=110, format="png", bbox_inches="tight")
+    plt.close(fig)
