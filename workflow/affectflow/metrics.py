@@ -65,21 +65,8 @@ def _check_option(name: str, value: str, allowed: tuple[str, ...]) -> None:
         raise ValueError(f"Unknown {name} {value!r}; expected one of {allowed}.")
 
 
-def _paired(y_true, y_pred) -> tuple[np.ndarray, np.ndarray]:
-    """Validate two 1-D float arrays and drop pairs containing NaN."""
-    t = np.asarray(y_true, dtype=float)
-    p = np.asarray(y_pred, dtype=float)
-    if t.ndim != 1 or p.ndim != 1:
-        raise ValueError(f"Expected 1-D inputs, got shapes {t.shape} and {p.shape}.")
-    if t.size != p.size:
-        raise ValueError(f"Length mismatch: y_true has {t.size}, y_pred has {p.size}.")
-    if t.size == 0:
-        raise ValueError("Empty input.")
-    valid = ~(np.isnan(t) | np.isnan(p))
-    return t[valid], p[valid]
-
-
 def _check_labels(y_true, y_pred) -> tuple[np.ndarray, np.ndarray]:
+    """Two 1-D arrays of equal, non-zero length."""
     t = np.asarray(y_true)
     p = np.asarray(y_pred)
     if t.ndim != 1 or p.ndim != 1:
@@ -89,6 +76,13 @@ def _check_labels(y_true, y_pred) -> tuple[np.ndarray, np.ndarray]:
     if t.size == 0:
         raise ValueError("Empty input.")
     return t, p
+
+
+def _paired(y_true, y_pred) -> tuple[np.ndarray, np.ndarray]:
+    """Validate two 1-D float arrays and drop pairs containing NaN."""
+    t, p = _check_labels(np.asarray(y_true, dtype=float), np.asarray(y_pred, dtype=float))
+    valid = ~(np.isnan(t) | np.isnan(p))
+    return t[valid], p[valid]
 
 
 # --------------------------------------------------------------------------
