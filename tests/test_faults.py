@@ -148,6 +148,8 @@ def test_same_inputs_and_seed_give_identical_bytes_and_metrics_in_two_workdirs(t
     cfg["datasets"]["demo"]["options"].update(n_sessions=3, duration_s=6)  # one train, one devel, one test session
     # every extractor and the frame models; the sequence models' seeding has its own test (test_sequence_core)
     cfg["datasets"]["demo"]["models"] = ["ridge_egemaps", "ridge_text"]
+    # late fusion tunes in speaker-disjoint CV over train+devel, which here is one speaker
+    cfg["datasets"]["demo"]["fusions"] = []
     works = [tmp_path / "one", tmp_path / "two"]
     procs = []
     for work in works:  # the two runs side by side, one core each
