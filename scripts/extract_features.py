@@ -1,8 +1,11 @@
 """Rules extract_*: run one extractor on one session and write it to the feature store."""
+import torch
+
 from affectflow import extractors, logs
 
 logs.setup(snakemake.log[0])
+torch.set_num_threads(snakemake.threads)
 row = snakemake.params.row
 media = extractors.SessionMedia(dataset=row["dataset"], session=row["session"], video=row["video"],
-                                audio=row["audio"], transcript=row["transcript"])
+                                audio=row["audio"], transcript=row["transcript"], faces=snakemake.input.get("faces", ""))
 extractors.run(snakemake.wildcards.extractor, dict(snakemake.params.extractor), media, snakemake.params.hop_s, snakemake.output[0])

@@ -60,6 +60,9 @@ def check_references(cfg: dict, source: str = "config") -> None:
                 for f in cfg["models"][m]["features"]:
                     if f not in d.get("features", []):
                         problems.append(f"datasets/{ds}/models: model '{m}' needs feature '{f}', which dataset '{ds}' does not list")
+    for name, f in cfg["features"].items():
+        if "detector" in f and f["detector"] not in cfg.get("face_detectors", {}):
+            problems.append(f"features/{name}/detector: '{f['detector']}' is not defined under face_detectors")
     if problems:
         raise ConfigError(f"{source}: invalid configuration\n" + "\n".join("  " + p for p in problems))
 

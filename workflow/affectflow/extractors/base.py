@@ -15,6 +15,12 @@ log = logging.getLogger(__name__)
 # kind -> ("module:Class", modality). New extractors register here.
 KINDS: dict[str, tuple[str, str]] = {
     "opensmile": ("affectflow.extractors.opensmile_features:OpenSmileExtractor", "audio"),
+    # face extractors read the face detection cache (rules/face.smk), not the video itself
+    "face_expression": ("affectflow.extractors.face_embeddings:ExpressionLogits", "video"),
+    "face_efficientnet_lite0": ("affectflow.extractors.face_embeddings:EfficientNetLite0", "video"),
+    "face_efficientnet": ("affectflow.extractors.face_embeddings:TransformersEfficientNet", "video"),
+    "face_vgg16": ("affectflow.extractors.face_embeddings:VGG16LastConv", "video"),
+    "face_clip": ("affectflow.extractors.face_embeddings:ClipEmbedding", "video"),
 }
 
 
@@ -29,6 +35,7 @@ class SessionMedia:
     video: str = ""
     audio: str = ""
     transcript: str = ""
+    faces: str = ""  # face detection cache (Parquet; its crops file beside it), for video extractors
 
 
 class Extractor:

@@ -1,0 +1,2 @@
+"""Networks defined in plain torch (no torchvision) for weights shipped in registry packages
+or provided by the user."""
