@@ -9,6 +9,7 @@ include: "rules/manifest.smk"
 include: "rules/labels.smk"
 include: "rules/audio.smk"
 include: "rules/face.smk"
+include: "rules/segments.smk"
 include: "rules/models.smk"
 include: "rules/evaluate.smk"
 

@@ -14,9 +14,10 @@ rule extract_audio:
         row=session_row,
     log:
         f"{RESULTS}/logs/features/{{dataset}}/{{extractor}}/{{session}}.log",
-    threads: 1
+    threads: extractor_threads
     resources:
-        mem_mb=2000,
+        mem_mb=4000,
+        gpu=extractor_gpus,
     conda:
         "../envs/audio.yaml"
     script:

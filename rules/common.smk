@@ -51,6 +51,10 @@ def dataset_features(dataset):
     return config["datasets"][dataset]["features"]
 
 
+def dataset_segmenters(dataset):
+    return config["datasets"][dataset].get("segments", [])
+
+
 def dataset_models(dataset):
     return config["datasets"][dataset]["models"]
 
@@ -72,8 +76,9 @@ def all_targets():
         if dataset_models(ds):
             targets += [f"{RESULTS}/tables/{ds}/models.md", f"{RESULTS}/tables/{ds}/models.csv", f"{RESULTS}/plots/{ds}/models_test_ccc.png"]
             targets += [f"{RESULTS}/plots/{ds}/{m}_test_traces.png" for m in dataset_models(ds)]
-        # every listed feature is built, also those no model consumes yet (e.g. face embeddings)
+        # every listed extractor and segmenter, also those no model consumes yet
         targets += [f"{RESULTS}/features/{ds}/{ex}/{s}.parquet" for ex in dataset_features(ds) for s in sessions(ds)]
+        targets += [f"{RESULTS}/segments/{ds}/{g}/{s}.parquet" for g in dataset_segmenters(ds) for s in sessions(ds)]
     return targets
 
 
@@ -98,6 +103,29 @@ def demo_options():
         if d["adapter"] == "demo":
             return d["options"]
     return {}
+
+
+# Extractor kinds that run a neural network: their jobs request a GPU unless the instance sets `gpu`.
+NEURAL_KINDS = {"vggish", "wav2vec2", "wav2vec2_dimensions", "whisper_encoder"}
+
+
+def extractor_gpus(wildcards):
+    params = config["features"][wildcards.extractor]
+    return int(params.get("gpu", 1 if params["kind"] in NEURAL_KINDS else 0))
+
+
+def extractor_threads(wildcards):
+    # neural extractors on CPU parallelise inside one session; the rest scale by running sessions in parallel
+    return 2 if config["features"][wildcards.extractor]["kind"] in NEURAL_KINDS else 1
+
+
+def segment_inputs(wildcards):
+    row = session_row(wildcards)
+    kind = config["segmenters"][wildcards.segmenter]["kind"]
+    column = "transcript" if kind == "utterances" or (kind == "rolling" and not row["audio"]) else "audio"
+    if not row[column]:
+        raise DatasetError(f"dataset '{wildcards.dataset}', session '{wildcards.session}': segmenter '{wildcards.segmenter}' needs a {column} file")
+    return {column: row[column]}
 
 
 def label_inputs(wildcards):

@@ -1,7 +1,12 @@
 """Rules extract_*: run one extractor on one session and write it to the feature store."""
-import torch
+import os
 
-from affectflow import extractors, logs
+# before torch/onnxruntime/CTranslate2 load: a job uses the threads Snakemake gave it, not every core
+os.environ.setdefault("OMP_NUM_THREADS", str(snakemake.threads))
+
+import torch  # noqa: E402
+
+from affectflow import extractors, logs  # noqa: E402
 
 logs.setup(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)

@@ -53,6 +53,9 @@ def check_references(cfg: dict, source: str = "config") -> None:
         for f in d.get("features", []):
             if f not in cfg["features"]:
                 problems.append(f"datasets/{ds}/features: '{f}' is not defined under features")
+        for g in d.get("segments", []):
+            if g not in cfg.get("segmenters", {}):
+                problems.append(f"datasets/{ds}/segments: '{g}' is not defined under segmenters")
         for m in d.get("models", []):
             if m not in cfg["models"]:
                 problems.append(f"datasets/{ds}/models: '{m}' is not defined under models")

@@ -21,6 +21,12 @@ KINDS: dict[str, tuple[str, str]] = {
     "face_efficientnet": ("affectflow.extractors.face_embeddings:TransformersEfficientNet", "video"),
     "face_vgg16": ("affectflow.extractors.face_embeddings:VGG16LastConv", "video"),
     "face_clip": ("affectflow.extractors.face_embeddings:ClipEmbedding", "video"),
+    "spectrogram": ("affectflow.extractors.spectrogram:SpectrogramExtractor", "audio"),
+    "vggish": ("affectflow.extractors.vggish:VGGishExtractor", "audio"),
+    "wav2vec2": ("affectflow.extractors.wav2vec2:Wav2Vec2HiddenStates", "audio"),
+    "wav2vec2_dimensions": ("affectflow.extractors.wav2vec2:Wav2Vec2Dimensions", "audio"),
+    "whisper_encoder": ("affectflow.extractors.whisper_encoder:WhisperEncoderExtractor", "audio"),
+    "waveform_chunks": ("affectflow.extractors.waveform:WaveformChunksExtractor", "audio"),
 }
 
 

@@ -4,70 +4,84 @@
 - ``level: functionals`` — functionals over windows of ``window_s`` every ``window_hop_s``
   (rows are the windows; a session shorter than one window, or ``window_s: null``, gives one
   row over the whole session).
+
+Windowed functionals run in one openSMILE pass over the session with the functionals'
+``frameMode = fixed`` (how the AVEC baselines computed them), not one openSMILE call per
+window: the LLDs are computed once, so overlapping windows cost nothing extra and there are no
+edge effects at window borders. A last full window that openSMILE's frame count leaves out is
+computed on its slice.
 """
 from __future__ import annotations
+
+import tempfile
+from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .. import grid, media as media_io
-from .base import Extractor, ExtractorError, SessionMedia
+from .. import grid
+from ..segments import window_spans
+from .audio import AudioExtractor, pooled_grid_frame, slice_span, windowed_frame
+from .base import ExtractorError
+
+FRAME_MODE_FIXED = """frameMode = fixed
+frameSize = {window}
+frameStep = {step}
+frameCenterSpecial = left
+"""
 
 
-class OpenSmileExtractor(Extractor):
-    version = "1"
-    packages = ("opensmile", "av")
+@lru_cache(maxsize=8)
+def _cached_smile(feature_set: str, level: str, options: tuple):
+    """openSMILE parses its configuration on construction: reuse it across clips of one process."""
+    import opensmile
 
-    def _smile(self):
+    levels = {"lld": opensmile.FeatureLevel.LowLevelDescriptors, "functionals": opensmile.FeatureLevel.Functionals}
+    return opensmile.Smile(feature_set=opensmile.FeatureSet[feature_set], feature_level=levels[level], options=dict(options))
+
+
+class OpenSmileExtractor(AudioExtractor):
+    version = "2"
+    packages = ("opensmile", "av", "silero-vad", "onnxruntime")
+
+    def _smile(self, level: str, options: dict | None = None):
         import opensmile
 
-        sets = {s.name: s for s in opensmile.FeatureSet}
-        levels = {"lld": opensmile.FeatureLevel.LowLevelDescriptors, "functionals": opensmile.FeatureLevel.Functionals}
         fs = self.params.get("feature_set", "eGeMAPSv02")
-        if fs not in sets:
-            raise ExtractorError(f"extractor '{self.name}': unknown openSMILE feature_set '{fs}'; known: {sorted(sets)}")
-        return opensmile.Smile(feature_set=sets[fs], feature_level=levels[self.params.get("level", "lld")])
+        if fs not in opensmile.FeatureSet.__members__:
+            raise ExtractorError(f"extractor '{self.name}': unknown openSMILE feature_set '{fs}'; known: {sorted(opensmile.FeatureSet.__members__)}")
+        if options:  # the windowed run's options name a temporary file: nothing to reuse
+            return _cached_smile.__wrapped__(fs, level, tuple(sorted(options.items())))
+        return _cached_smile(fs, level, ())
 
     def model_id(self) -> str:
         return f"opensmile:{self.params.get('feature_set', 'eGeMAPSv02')}:{self.params.get('level', 'lld')}"
 
-    def source_files(self, media: SessionMedia) -> dict[str, str]:
-        return {"audio": media.audio}
-
-    def extract(self, media: SessionMedia, hop_s: float) -> pd.DataFrame:
-        if not media.audio:
-            raise ExtractorError(f"extractor '{self.name}': session {media.session} has no audio track")
-        sr = int(self.params.get("sample_rate", 16000))
-        audio = media_io.load_audio(media.audio, sample_rate=sr)
-        duration = len(audio) / sr
-        smile = self._smile()
+    def features(self, audio, sr, duration, hop_s, session) -> pd.DataFrame:
         if self.params.get("level", "lld") == "lld":
-            return self._lld(smile, audio, sr, duration, hop_s, media.session)
-        return self._functionals(smile, audio, sr, duration, media.session)
-
-    @staticmethod
-    def _lld(smile, audio, sr, duration, hop_s, session) -> pd.DataFrame:
-        lld = smile.process_signal(audio, sr)
-        start = lld.index.get_level_values("start").total_seconds().to_numpy()
-        end = lld.index.get_level_values("end").total_seconds().to_numpy()
-        pooled, _ = grid.pool_to_grid((start + end) / 2, lld.to_numpy(), duration, hop_s)
-        out = grid.grid_frame(session, duration, hop_s)
-        feats = pd.DataFrame(pooled.astype(np.float32), columns=list(lld.columns))
-        return pd.concat([out, feats], axis=1)
-
-    def _functionals(self, smile, audio, sr, duration, session) -> pd.DataFrame:
+            lld = self._smile("lld").process_signal(audio, sr)
+            start = lld.index.get_level_values("start").total_seconds().to_numpy()
+            end = lld.index.get_level_values("end").total_seconds().to_numpy()
+            return pooled_grid_frame(session, (start + end) / 2, lld.to_numpy(), duration, hop_s, list(lld.columns))
         window = self.params.get("window_s", 4.0)
-        step = float(self.params.get("window_hop_s", 1.0) or window or duration)
-        if window is None or duration <= float(window):
-            spans = [(0.0, duration)]
-        else:
-            window = float(window)
-            starts = np.arange(0.0, duration - window + 1e-9, step)
-            spans = [(round(s, grid.TIME_DECIMALS), round(s + window, grid.TIME_DECIMALS)) for s in starts]
+        spans = window_spans(duration, window, self.params.get("window_hop_s", 1.0))
+        if len(spans) == 1:
+            f = self._smile("functionals").process_signal(slice_span(audio, sr, *spans[0]), sr)
+            return windowed_frame(session, spans, f.to_numpy(), list(f.columns))
+        return self._windowed(audio, sr, spans, float(window), float(self.params.get("window_hop_s", 1.0) or window), session)
+
+    def _windowed(self, audio, sr, spans, window, step, session) -> pd.DataFrame:
+        with tempfile.TemporaryDirectory() as tmp:
+            conf = Path(tmp) / "frame_mode_fixed.conf.inc"
+            conf.write_text(FRAME_MODE_FIXED.format(window=window, step=step))
+            f = self._smile("functionals", {"frameModeFunctionalsConf": str(conf)}).process_signal(audio, sr)
+        starts = np.round(f.index.get_level_values("start").total_seconds().to_numpy(), grid.TIME_DECIMALS)
+        by_start = dict(zip(starts, f.to_numpy()))
         rows = []
         for t0, t1 in spans:
-            f = smile.process_signal(audio[int(round(t0 * sr)): int(round(t1 * sr))], sr)
-            rows.append(f.iloc[0].to_numpy(dtype=np.float32))
-        feats = pd.DataFrame(np.vstack(rows), columns=list(f.columns))
-        index = pd.DataFrame({"session": session, "t_start": [s for s, _ in spans], "t_end": [e for _, e in spans]})
-        return pd.concat([index, feats], axis=1)
+            row = by_start.get(round(t0, grid.TIME_DECIMALS))
+            if row is None:  # the last window(s): openSMILE's frame count stops short of the end
+                row = self._smile("functionals").process_signal(slice_span(audio, sr, t0, t1), sr).iloc[0].to_numpy()
+            rows.append(row)
+        return windowed_frame(session, spans, np.vstack(rows), list(f.columns))
