@@ -12,6 +12,7 @@ include: "rules/face.smk"
 include: "rules/segments.smk"
 include: "rules/models.smk"
 include: "rules/evaluate.smk"
+include: "rules/temporal_aggregation.smk"
 
 
 rule all:

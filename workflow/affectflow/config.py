@@ -63,6 +63,12 @@ def check_references(cfg: dict, source: str = "config") -> None:
                 for f in cfg["models"][m]["features"]:
                     if f not in d.get("features", []):
                         problems.append(f"datasets/{ds}/models: model '{m}' needs feature '{f}', which dataset '{ds}' does not list")
+        for t in d.get("temporal_aggregation", []):
+            if t not in cfg.get("temporal_aggregation", {}):
+                problems.append(f"datasets/{ds}/temporal_aggregation: '{t}' is not defined under temporal_aggregation")
+    for name, t in cfg.get("temporal_aggregation", {}).items():
+        if t["detector"] not in cfg.get("face_detectors", {}):
+            problems.append(f"temporal_aggregation/{name}/detector: '{t['detector']}' is not defined under face_detectors")
     for name, f in cfg["features"].items():
         if "detector" in f and f["detector"] not in cfg.get("face_detectors", {}):
             problems.append(f"features/{name}/detector: '{f['detector']}' is not defined under face_detectors")

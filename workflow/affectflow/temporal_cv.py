@@ -7,7 +7,10 @@ fold and the reduction is logged. The score is the mean over folds of the per-fo
 the out-of-fold predictions of all folds.
 
 Clips: one row per clip with ``session``, ``speaker``, ``label``, ``faces`` (the face-detection
-cache Parquet; crops beside it) and ``audio``. A clip's crops are read from its cache when the
+cache Parquet; crops beside it) and ``audio``. A clip without video (``faces`` empty; e.g. the
+audio-only CREMA-D actor of the shared subset) is sampled on a virtual frame grid of
+``audio_only_fps`` over its audio: every segment then carries a black crop flagged
+``face_found=False`` (counted in the predictions' ``faceless_segments``), never a made-up face. A clip's crops are read from its cache when the
 clip is drawn, so memory stays bounded by a batch whatever the corpus size; its audio is decoded
 once and kept.
 """
@@ -52,8 +55,10 @@ def actor_folds(speakers, k: int) -> dict[str, int]:
 class ClipSource:
     """Draws (face crops, spectrograms) for clips; seeded per (seed, stream, clip)."""
 
-    def __init__(self, clips: pd.DataFrame, sampling: dict, sample_rate: int = 16000, seed: int = 0):
+    def __init__(self, clips: pd.DataFrame, sampling: dict, sample_rate: int = 16000, seed: int = 0,
+                 audio_only_fps: float = 25.0, crop_size: int = 224):
         self.clips = clips.reset_index(drop=True)
+        self.audio_only_fps, self.crop_size = float(audio_only_fps), int(crop_size)
         self.sampling = {**av_sampling.DEFAULTS, **sampling}
         self.sr, self.seed = int(sample_rate), int(seed)
         self._audio: dict[int, np.ndarray] = {}
@@ -61,9 +66,14 @@ class ClipSource:
 
     def _load(self, i: int):
         row = self.clips.iloc[i]
-        rows, crops_path = face_cache.load(row["faces"])
         if i not in self._audio:
             self._audio[i] = media.load_audio(row["audio"], sample_rate=self.sr)
+        if not row["faces"]:
+            duration = len(self._audio[i]) / self.sr
+            times = np.round(np.arange(0.0, duration, 1.0 / self.audio_only_fps), 6)
+            rows = pd.DataFrame({"t_start": times, "t_end": np.append(times[1:], duration), "face_found": False})
+            return row, rows, np.zeros((len(times), self.crop_size, self.crop_size, 3), np.uint8)
+        rows, crops_path = face_cache.load(row["faces"])
         crops = np.concatenate(list(face_cache.iter_crop_chunks(crops_path)))
         if len(crops) != len(rows):
             raise face_cache.FaceCacheError(f"{crops_path}: {len(crops)} crops for {len(rows)} rows")
@@ -101,8 +111,10 @@ def run_fold(clips: pd.DataFrame, folds: dict[str, int], fold: int, classes: lis
     torch.manual_seed(seed)
     sampling, net = params.get("sampling", {}), params.get("network", {})
     index = {c: k for k, c in enumerate(classes)}
-    train_src = ClipSource(train_clips, sampling, seed=seed)
-    test_src = ClipSource(test_clips, sampling, seed=seed)
+    source = {"sample_rate": params.get("sample_rate", 16000), "seed": seed, "audio_only_fps": params.get("audio_only_fps", 25.0),
+              "crop_size": params.get("crop_size", 224)}
+    train_src = ClipSource(train_clips, sampling, **source)
+    test_src = ClipSource(test_clips, sampling, **source)
     model = av_cnn.build(len(classes), net)
     log.info("fold %d: %d training clips (%d actors), %d test clips (%d actors), %d segments", fold, len(train_clips),
              train_clips["speaker"].nunique(), len(test_clips), test_clips["speaker"].nunique(), train_src.sampling["segments"])
@@ -146,7 +158,7 @@ def clip_table(manifest: pd.DataFrame, target: str = "emotion", dataset: str = "
                         f"{sorted(set(manifest['label_kind']))} labels (the demo corpus is continuous only)")
     if target not in manifest:
         raise FoldError(f"dataset '{dataset}': no label column '{target}' (columns: {sorted(manifest.columns)})")
-    table = manifest[["session", "speaker", target, "audio"]].rename(columns={target: "label"})
+    table = manifest[["session", "speaker", target, "audio", "video"]].rename(columns={target: "label"})
     table["label"] = table["label"].fillna("").astype(str)
     keep = (table["label"] != "") & ~table["label"].str.contains(":")
     if not keep.all():
