@@ -39,7 +39,7 @@ def test_summary_counts_and_recall():
 
 def test_crowd_votes_as_targets_leave_out_ties():
     manifest = pd.DataFrame({"session": ["x", "y", "z"], "speaker": ["1", "1", "2"], "emotion": ["anger"] * 3,
-                             "vote_voice": ["anger", "anger:neutral", ""], "audio": ["a.wav"] * 3, "label_kind": ["categorical"] * 3})
+                             "vote_voice": ["anger", "anger:neutral", ""], "audio": ["a.wav"] * 3, "video": [""] * 3, "label_kind": ["categorical"] * 3})
     assert temporal_cv.clip_table(manifest, "vote_voice")["session"].tolist() == ["x"]
     with pytest.raises(temporal_cv.FoldError, match="categorical labels"):
         temporal_cv.clip_table(manifest.assign(label_kind="continuous"), "emotion", "demo")

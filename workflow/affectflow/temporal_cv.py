@@ -139,6 +139,7 @@ def summarise(pred: pd.DataFrame, classes: list[str]) -> tuple[pd.DataFrame, pd.
     per_fold = pred.groupby("fold").apply(lambda d: pd.Series({"actors": d["speaker"].nunique(), "clips": len(d),
                                                                "accuracy": float((d["label"] == d["pred"]).mean())}),
                                           include_groups=False).reset_index()
+    per_fold = per_fold.astype({"fold": int, "actors": int, "clips": int})
     cm = confusion_matrix(pred["label"], pred["pred"], labels=classes)
     confusion = pd.DataFrame(cm, index=pd.Index(classes, name="true"), columns=classes)
     support = cm.sum(axis=1)

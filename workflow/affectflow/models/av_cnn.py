@@ -99,7 +99,7 @@ def train(model: TemporalAggregation, sample_batch, n_clips: int, labels: np.nda
     opt = torch.optim.SGD(model.parameters(), lr=float(p["lr"]), momentum=float(p["momentum"]), weight_decay=float(p["weight_decay"]))
     sched = torch.optim.lr_scheduler.StepLR(opt, step_size=int(p["lr_step"]), gamma=float(p["lr_gamma"]))
     rng = np.random.default_rng(seed)
-    y_all = torch.as_tensor(np.asarray(labels), dtype=torch.long)
+    y_all = torch.tensor(np.array(labels, dtype=np.int64))
     history = []
     for epoch in range(int(p["epochs"])):
         order = rng.permutation(n_clips)
