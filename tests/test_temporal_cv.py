@@ -43,3 +43,27 @@ def test_crowd_votes_as_targets_leave_out_ties():
     assert temporal_cv.clip_table(manifest, "vote_voice")["session"].tolist() == ["x"]
     with pytest.raises(temporal_cv.FoldError, match="categorical labels"):
         temporal_cv.clip_table(manifest.assign(label_kind="continuous"), "emotion", "demo")
+
+
+def test_cremad_config_validates_with_paper_defaults_and_is_not_the_default(tmp_path):
+    import copy
+
+    import yaml
+
+    from affectflow import config
+    from conftest import REPO
+
+    cfg = config.load(REPO / ".test/config-cremad.yaml")
+    model = cfg["temporal_aggregation"]["birhala_av"]
+    assert model["sampling"] == {"offset_s": 0.01, "window_s": 1.28, "shape": [192, 120], "n_fft": 1024, "win_s": 0.02,
+                                 "hop_s": 0.01, "floor_db": -100.0}
+    assert model["network"]["momentum"] == 0.9 and model["gpu"] == 1
+    default = config.load(REPO / "config.yaml")
+    assert default["temporal_aggregation"] == {} and all(not d["temporal_aggregation"] for d in default["datasets"].values())
+    bad = copy.deepcopy(yaml.safe_load((REPO / ".test/config-cremad.yaml").read_text()))
+    bad["datasets"]["cremad"]["temporal_aggregation"] = ["nope"]
+    bad["temporal_aggregation"]["birhala_av"]["detector"] = "missing"
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(bad))
+    with pytest.raises(config.ConfigError, match="'nope' is not defined under temporal_aggregation") as err:
+        config.load(tmp_path / "c.yaml")
+    assert "temporal_aggregation/birhala_av/detector: 'missing'" in str(err.value)
