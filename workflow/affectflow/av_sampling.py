@@ -23,7 +23,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 from .extractors.spectrogram import log_power_spectrogram, resize_spectrogram
 
@@ -78,10 +77,6 @@ def draw_segments(frame_times: np.ndarray, face_found: np.ndarray, duration: flo
         draws.append(SegmentDraw(k, float(edges[k]), float(edges[k + 1]), row, float(times[row]), centre,
                                  centre - window_s / 2, centre + window_s / 2, has_face))
     return draws
-
-
-def draws_frame(draws: list[SegmentDraw]) -> pd.DataFrame:
-    return pd.DataFrame([d.__dict__ for d in draws])
 
 
 def audio_window(audio: np.ndarray, sr: int, centre: float, window_s: float) -> np.ndarray:

@@ -56,13 +56,14 @@ class ClipSource:
     """Draws (face crops, spectrograms) for clips; seeded per (seed, stream, clip)."""
 
     def __init__(self, clips: pd.DataFrame, sampling: dict, sample_rate: int = 16000, seed: int = 0,
-                 audio_only_fps: float = 25.0, crop_size: int = 224):
+                 audio_only_fps: float = 25.0, crop_size: int = 224, record: bool = False):
         self.clips = clips.reset_index(drop=True)
         self.audio_only_fps, self.crop_size = float(audio_only_fps), int(crop_size)
         self.sampling = {**av_sampling.DEFAULTS, **sampling}
         self.sr, self.seed = int(sample_rate), int(seed)
         self._audio: dict[int, np.ndarray] = {}
-        self.draws: list[dict] = []  # every draw made, for the record
+        self.record = record
+        self.draws: list[dict] = []  # the draws made, when recording (held-out clips: one draw each)
 
     def _load(self, i: int):
         row = self.clips.iloc[i]
@@ -85,7 +86,8 @@ class ClipSource:
         rng = np.random.default_rng([self.seed, int(stream), i])
         faces, specs, draws = av_sampling.sample_clip(crops, rows["t_start"].to_numpy(), rows["face_found"].to_numpy(), self._audio[i],
                                                      self.sr, duration, self.sampling, rng, clip=row["session"])
-        self.draws += [{"session": row["session"], "stream": stream, **d.__dict__} for d in draws]
+        if self.record:
+            self.draws += [{"session": row["session"], "stream": stream, **d.__dict__} for d in draws]
         return faces, specs
 
     def batch(self, indices, stream: int):
@@ -114,7 +116,7 @@ def run_fold(clips: pd.DataFrame, folds: dict[str, int], fold: int, classes: lis
     source = {"sample_rate": params.get("sample_rate", 16000), "seed": seed, "audio_only_fps": params.get("audio_only_fps", 25.0),
               "crop_size": params.get("crop_size", 224)}
     train_src = ClipSource(train_clips, sampling, **source)
-    test_src = ClipSource(test_clips, sampling, **source)
+    test_src = ClipSource(test_clips, sampling, record=True, **source)
     model = av_cnn.build(len(classes), net)
     log.info("fold %d: %d training clips (%d actors), %d test clips (%d actors), %d segments", fold, len(train_clips),
              train_clips["speaker"].nunique(), len(test_clips), test_clips["speaker"].nunique(), train_src.sampling["segments"])
