@@ -57,9 +57,13 @@ def test_training_learns_a_planted_class_and_decays_the_learning_rate():
     rng = np.random.default_rng(1)
     faces, specs, labels = toy_clips(24, 3, rng)
     model = av_cnn.build(3, SMALL)
-    params = {**SMALL, "epochs": 15, "batch_size": 8, "lr": 0.05, "lr_step": 30, "device": "cpu"}
+    params = {**SMALL, "epochs": 15, "batch_size": 8, "lr": 0.05, "lr_step": 30, "lr_restart": "never", "device": "cpu"}
     history = av_cnn.train(model, lambda idx, epoch: (faces[idx], specs[idx]), 24, labels, params, seed=0)
     assert history[-1]["loss"] < history[0]["loss"] * 0.5
     assert np.isclose(history[-1]["lr"], 0.05 * 0.1 ** (15 * 3 // 30))  # 3 steps per epoch, ×0.1 every 30 steps
+    # restarted every epoch (the default): 3 steps never reach the 30-step decay
+    restarted = av_cnn.train(av_cnn.build(3, SMALL), lambda idx, epoch: (faces[idx], specs[idx]), 24, labels,
+                             {**params, "epochs": 3, "lr_restart": "epoch", "lr_step": 2}, seed=0)
+    assert [h["lr"] for h in restarted] == pytest.approx([0.005] * 3)  # decayed once within each epoch, back to 0.05 after
     scores, _ = av_cnn.predict(model, lambda idx, epoch: (faces[idx], specs[idx]), 24, device="cpu")
     assert (scores.argmax(axis=1) == labels).mean() > 0.9
