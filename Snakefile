@@ -17,6 +17,7 @@ include: "rules/sequence.smk"
 include: "rules/fusion.smk"
 include: "rules/evaluate.smk"
 include: "rules/late_fusion.smk"
+include: "rules/temporal_aggregation.smk"
 
 
 rule all:

@@ -183,6 +183,7 @@ def all_targets():
             targets += fusion_targets(ds)
         for fu in dataset_fusions(ds):
             targets += late_fusion_table_outputs(ds, fu)
+        targets += temporal_targets(ds)
     return targets
 
 
@@ -352,3 +353,66 @@ def text_inputs(wildcards):
 def gpu_for(device):
     """GPU slots a job asks the scheduler for: only when the config pins it to cuda."""
     return 1 if device == "cuda" else 0
+
+
+# Temporal aggregation (birhala-…): clips with categorical labels, actor folds fixed at parse time.
+def temporal_models(dataset):
+    return config["datasets"][dataset].get("temporal_aggregation", [])
+
+
+def temporal_clips(dataset, tagg):
+    from affectflow.temporal_cv import clip_table
+
+    return clip_table(MANIFESTS[dataset].table, config["temporal_aggregation"][tagg]["target"], dataset)
+
+
+def temporal_folds(dataset, tagg):
+    from affectflow.temporal_cv import actor_folds
+
+    return actor_folds(temporal_clips(dataset, tagg)["speaker"], config["temporal_aggregation"][tagg]["folds"])
+
+
+def temporal_classes(dataset, tagg):
+    return config["temporal_aggregation"][tagg].get("classes") or sorted(temporal_clips(dataset, tagg)["label"].unique())
+
+
+def temporal_fold_inputs(wildcards):
+    detector = config["temporal_aggregation"][wildcards.tagg]["detector"]
+    clips = temporal_clips(wildcards.dataset, wildcards.tagg)
+    # clips without video are sampled audio-only (black, flagged crops); they have no face cache
+    stems = [f"{RESULTS}/faces/{wildcards.dataset}/{detector}/{s}" for s in clips.loc[clips["video"] != "", "session"]]
+    return {"faces": [f"{s}.parquet" for s in stems], "crops": [f"{s}.crops.npz" for s in stems], "audio": clips["audio"].tolist()}
+
+
+def temporal_fold_params(wildcards):
+    cfg = config["temporal_aggregation"][wildcards.tagg]
+    return {"sampling": {**cfg["sampling"], "segments": int(wildcards.segments)}, "network": cfg["network"],
+            "sample_rate": cfg["sample_rate"], "audio_only_fps": cfg["audio_only_fps"],
+            "crop_size": config["face_detectors"][cfg["detector"]]["size"]}
+
+
+def temporal_fold_files(wildcards):
+    n = len(set(temporal_folds(wildcards.dataset, wildcards.tagg).values()))
+    stem = f"{RESULTS}/temporal_aggregation/{wildcards.dataset}/{wildcards.tagg}/N{wildcards.segments}"
+    return [f"{stem}/fold{k}.parquet" for k in range(n)]
+
+
+def temporal_summaries(wildcards):
+    return [f"{RESULTS}/tables/{wildcards.dataset}/{wildcards.tagg}/N{n}/summary.csv"
+            for n in config["temporal_aggregation"][wildcards.tagg]["segments"]]
+
+
+def temporal_gpus(wildcards):
+    return int(config["temporal_aggregation"][wildcards.tagg]["gpu"])
+
+
+def temporal_targets(dataset):
+    targets = []
+    for t in temporal_models(dataset):
+        ns = config["temporal_aggregation"][t]["segments"]
+        for n in ns:
+            stem = f"{RESULTS}/tables/{dataset}/{t}/N{n}"
+            targets += [f"{stem}/accuracy.md", f"{stem}/summary.csv", f"{stem}/confusion.csv", f"{RESULTS}/plots/{dataset}/{t}/N{n}_confusion.png"]
+        if len(ns) > 1:
+            targets += [f"{RESULTS}/tables/{dataset}/{t}/accuracy_vs_segments.csv", f"{RESULTS}/plots/{dataset}/{t}/accuracy_vs_segments.png"]
+    return targets

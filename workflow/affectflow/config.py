@@ -80,6 +80,9 @@ def check_references(cfg: dict, source: str = "config") -> None:
                 for f in model_features(cfg, m):
                     if f not in d.get("features", []):
                         problems.append(f"datasets/{ds}/models: model '{m}' needs feature '{f}', which dataset '{ds}' does not list")
+        for t in d.get("temporal_aggregation", []):
+            if t not in cfg.get("temporal_aggregation", {}):
+                problems.append(f"datasets/{ds}/temporal_aggregation: '{t}' is not defined under temporal_aggregation")
         for fu in d.get("fusions", []):
             if fu not in cfg.get("fusions", {}):
                 problems.append(f"datasets/{ds}/fusions: '{fu}' is not defined under fusions")
@@ -93,6 +96,9 @@ def check_references(cfg: dict, source: str = "config") -> None:
                         problems.append(f"{where}: model '{spec['predictions']}' is not among dataset '{ds}' models")
                     if "standin" in spec and spec["standin"] not in cfg.get("standins", {}):
                         problems.append(f"{where}: stand-in '{spec['standin']}' is not defined under standins")
+    for name, t in cfg.get("temporal_aggregation", {}).items():
+        if t["detector"] not in cfg.get("face_detectors", {}):
+            problems.append(f"temporal_aggregation/{name}/detector: '{t['detector']}' is not defined under face_detectors")
     for name, f in cfg["features"].items():
         if "detector" in f and f["detector"] not in cfg.get("face_detectors", {}):
             problems.append(f"features/{name}/detector: '{f['detector']}' is not defined under face_detectors")

@@ -43,3 +43,43 @@ def metric_bars(table: pd.DataFrame, path: str | Path, metric: str = "ccc_pooled
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=110, format="png")
     plt.close(fig)
+
+
+def confusion_matrix(confusion: pd.DataFrame, path: str | Path, title: str = "") -> None:
+    """Row-normalised confusion matrix (true in rows), each cell annotated with % and clip count."""
+    import numpy as np
+
+    counts = confusion.to_numpy()
+    rates = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+    n = len(confusion)
+    fig, ax = plt.subplots(figsize=(1.6 + 0.9 * n, 1.2 + 0.8 * n))
+    im = ax.imshow(rates, cmap="Blues", vmin=0, vmax=1)
+    for i in range(n):
+        for j in range(n):
+            ax.text(j, i, f"{100 * rates[i, j]:.0f}%\n({counts[i, j]})", ha="center", va="center", fontsize=8,
+                    color="white" if rates[i, j] > 0.5 else "black")
+    ax.set_xticks(range(n), confusion.columns, rotation=45, ha="right")
+    ax.set_yticks(range(n), confusion.index)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title, fontsize=10)
+    fig.colorbar(im, ax=ax, fraction=0.046, label="share of the true class")
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=110, format="png")
+    plt.close(fig)
+
+
+def accuracy_vs_segments(table: pd.DataFrame, path: str | Path, title: str = "") -> None:
+    """Mean fold accuracy (± std over folds) against the number of segments N (birhala-… Fig. 5)."""
+    fig, ax = plt.subplots(figsize=(5, 3.2))
+    ax.errorbar(table["segments"], 100 * table["mean_accuracy"], yerr=100 * table["std_accuracy"], marker="o", capsize=3)
+    ax.set_xlabel("number of segments N")
+    ax.set_ylabel("mean accuracy over folds (%)")
+    ax.set_xticks(table["segments"])
+    ax.grid(alpha=0.3)
+    ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=110, format="png")
+    plt.close(fig)

@@ -37,6 +37,13 @@ def log_power_spectrogram(audio: np.ndarray, sr: int, n_fft: int = 1024, win_s: 
     return np.maximum(10.0 * np.log10(power + 1e-20), floor_db).T.astype(np.float32)
 
 
+def resize_spectrogram(spec: np.ndarray, shape) -> np.ndarray:
+    """Bilinear resize of a ``(n_freq, n_time)`` spectrogram to ``shape`` (values kept in dB)."""
+    from skimage.transform import resize
+
+    return resize(spec, tuple(shape), order=1, mode="edge", anti_aliasing=False, preserve_range=True).astype(np.float32)
+
+
 def spectrogram_array(df: pd.DataFrame, column: str = "spectrogram") -> np.ndarray:
     """The stored spectrograms as one ``(n_rows, n_freq, n_time)`` float32 array."""
     return np.stack([np.stack(list(rows)).astype(np.float32) for rows in df[column]])
@@ -51,8 +58,6 @@ class SpectrogramExtractor(AudioExtractor):
         return f"log-power-stft:nfft={p.get('n_fft', 1024)}:win={p.get('win_s', 0.02)}:hop={p.get('hop_s', 0.01)}"
 
     def features(self, audio, sr, duration, hop_s, session) -> pd.DataFrame:
-        from skimage.transform import resize
-
         p = self.params
         spans = window_spans(duration, p.get("window_s", 1.28), p.get("window_hop_s") or hop_s)
         shape = p.get("resize")
@@ -63,7 +68,7 @@ class SpectrogramExtractor(AudioExtractor):
             if s.shape[1] == 0:
                 raise ExtractorError(f"extractor '{self.name}': session {session} window [{t0}, {t1}) is shorter than one analysis window")
             if shape:
-                s = resize(s, tuple(shape), order=1, mode="edge", anti_aliasing=False, preserve_range=True).astype(np.float32)
+                s = resize_spectrogram(s, shape)
             specs.append(list(s))
         return pd.DataFrame({"session": pd.Series([session] * len(spans), dtype=str), "t_start": [a for a, _ in spans],
                              "t_end": [b for _, b in spans], "spectrogram": specs})

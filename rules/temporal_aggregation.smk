@@ -1,0 +1,66 @@
+# Temporal aggregation of asynchronous audio-visual windows (birhala-…): one training job per
+# (dataset, model, number of segments N, speaker-independent fold), then the report of each N
+# and, with several N, accuracy against N.
+
+
+rule temporal_aggregation_fold:
+    input:
+        unpack(temporal_fold_inputs),
+    output:
+        predictions=f"{RESULTS}/temporal_aggregation/{{dataset}}/{{tagg}}/N{{segments}}/fold{{fold}}.parquet",
+        draws=f"{RESULTS}/temporal_aggregation/{{dataset}}/{{tagg}}/N{{segments}}/fold{{fold}}_draws.parquet",
+        history=f"{RESULTS}/temporal_aggregation/{{dataset}}/{{tagg}}/N{{segments}}/fold{{fold}}_history.csv",
+    wildcard_constraints:
+        segments=r"\d+",
+        fold=r"\d+",
+    params:
+        clips=lambda wc: temporal_clips(wc.dataset, wc.tagg).to_dict(orient="list"),
+        folds=lambda wc: temporal_folds(wc.dataset, wc.tagg),
+        classes=lambda wc: temporal_classes(wc.dataset, wc.tagg),
+        model=temporal_fold_params,
+        seed=config["seed"],
+    log:
+        f"{RESULTS}/logs/temporal_aggregation/{{dataset}}/{{tagg}}/N{{segments}}/fold{{fold}}.log",
+    threads: 2
+    resources:
+        mem_mb=8000,
+        gpu=temporal_gpus,
+    conda:
+        # torch, PyAV and OpenCV (the face cache modules) are all in the face environment; the reports import the same package
+        "../envs/face.yaml"
+    script:
+        "../scripts/train_temporal_fold.py"
+
+
+rule temporal_aggregation_report:
+    input:
+        temporal_fold_files,
+    output:
+        markdown=f"{RESULTS}/tables/{{dataset}}/{{tagg}}/N{{segments}}/accuracy.md",
+        summary=f"{RESULTS}/tables/{{dataset}}/{{tagg}}/N{{segments}}/summary.csv",
+        confusion_csv=f"{RESULTS}/tables/{{dataset}}/{{tagg}}/N{{segments}}/confusion.csv",
+        confusion_png=f"{RESULTS}/plots/{{dataset}}/{{tagg}}/N{{segments}}_confusion.png",
+    wildcard_constraints:
+        segments=r"\d+",
+    params:
+        classes=lambda wc: temporal_classes(wc.dataset, wc.tagg),
+    log:
+        f"{RESULTS}/logs/temporal_aggregation/{{dataset}}/{{tagg}}/N{{segments}}/report.log",
+    conda:
+        "../envs/face.yaml"
+    script:
+        "../scripts/temporal_report.py"
+
+
+rule temporal_aggregation_vs_segments:
+    input:
+        temporal_summaries,
+    output:
+        table=f"{RESULTS}/tables/{{dataset}}/{{tagg}}/accuracy_vs_segments.csv",
+        plot=f"{RESULTS}/plots/{{dataset}}/{{tagg}}/accuracy_vs_segments.png",
+    log:
+        f"{RESULTS}/logs/temporal_aggregation/{{dataset}}/{{tagg}}/accuracy_vs_segments.log",
+    conda:
+        "../envs/face.yaml"
+    script:
+        "../scripts/temporal_vs_segments.py"

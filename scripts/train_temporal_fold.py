@@ -1,0 +1,19 @@
+"""Rule temporal_aggregation_fold: train the audio-visual CNN on all folds but one, predict that one."""
+import pandas as pd
+import torch
+
+from affectflow import logs, store, temporal_cv, tables
+
+logs.setup(snakemake.log[0])
+torch.set_num_threads(snakemake.threads)
+clips = pd.DataFrame(snakemake.params.clips)
+faces = iter(snakemake.input.faces)  # one cache per clip with video, in clip order
+clips["faces"] = [next(faces) if video else "" for video in clips["video"]]
+model = dict(snakemake.params.model)
+pred, draws, history = temporal_cv.run_fold(clips, dict(snakemake.params.folds), int(snakemake.wildcards.fold),
+                                            list(snakemake.params.classes), model, seed=snakemake.params.seed)
+tables.write_csv(history, snakemake.output.history)
+with store.atomic_path(snakemake.output.draws) as tmp:
+    draws.to_parquet(tmp, index=False)
+with store.atomic_path(snakemake.output.predictions) as tmp:
+    pred.to_parquet(tmp, index=False)
