@@ -79,7 +79,11 @@ class CropWriter:
     def add(self, crops: np.ndarray) -> None:
         buf = io.BytesIO()
         np.save(buf, np.ascontiguousarray(crops, dtype=np.uint8))
-        self._zip.writestr(f"crops_{self._n:06d}.npy", buf.getvalue())
+        # a fixed member time (zip's earliest): the same crops give the same bytes, and so the same
+        # sha256 in the detection Parquet, whenever they are written
+        member = zipfile.ZipInfo(f"crops_{self._n:06d}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+        member.compress_type = zipfile.ZIP_DEFLATED
+        self._zip.writestr(member, buf.getvalue(), compresslevel=1)
         self._n += 1
 
     def close(self) -> None:
