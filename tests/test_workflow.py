@@ -169,7 +169,7 @@ def test_face_features_come_from_the_shared_detection_cache(demo_run):
     rows, df = pd.read_parquet(faces), pd.read_parquet(feats)
     assert len(df) == 200 and df["t_start"].equals(rows["t_start"])  # 5 sampled frames/s × 40 s, the video's own times
     assert df["face_found"].all()  # the demo face never leaves the frame
-    assert store.read_metadata(feats)["sources"]["faces"]["sha256"] == store.sha256_file(faces)
+    assert store.read_metadata(feats)["sources"]["faces"]["sha256"] == store.content_sha256(faces)
     assert (demo_run / "results/faces/demo/blazeface/demo07.crops.npz").stat().st_size > 0
 
 

@@ -52,6 +52,21 @@ def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
     return h.hexdigest()
 
 
+def content_sha256(path: str | os.PathLike) -> str:
+    """sha256 of a source file; for a store Parquet, with its ``created_at`` stamp blanked out, so
+    that a file built from identical inputs records the same hash whenever its inputs were written."""
+    path = Path(path)
+    if path.suffix == ".parquet":
+        try:
+            stamp = pq.read_metadata(path).metadata.get(CREATED_AT_KEY, b"")
+        except (OSError, ValueError, AttributeError):
+            stamp = b""
+        if stamp:
+            data = path.read_bytes()
+            return hashlib.sha256(data.replace(stamp, b"#" * len(stamp))).hexdigest()
+    return sha256_file(path)
+
+
 def params_hash(params: dict) -> str:
     """Stable hash of a parameter dict (key order and int/float spelling do not matter)."""
     canonical = json.dumps(params, sort_keys=True, separators=(",", ":"), default=str)
@@ -93,7 +108,7 @@ def provenance(
         "params": params,
         "params_hash": params_hash(params),
         "packages": package_versions(["affectflow", "numpy", "pandas", "pyarrow", *packages]),
-        "sources": {k: {"path": Path(v).name, "sha256": sha256_file(v)} for k, v in (sources or {}).items()},
+        "sources": {k: {"path": Path(v).name, "sha256": content_sha256(v)} for k, v in (sources or {}).items()},
     }
     if extra:
         record.update(extra)
