@@ -182,7 +182,7 @@ def test_the_five_fusion_strategies_and_the_jmt_train_and_write_the_papers_table
     t6 = (demo_run / "results/tables/demo/tzirakis_table6.md").read_text()
     t1 = (demo_run / "results/tables/demo/waligora_table1.md").read_text()
     print(t6, t1, sep="\n")
-    rows = [line for line in t6.splitlines() if line.startswith("| ") and " + text + " in line]  # yaml.safe_dump sorts the modalities
+    rows = [line for line in t6.splitlines() if line.startswith("| ") and "(text + audio + visual)" in line]  # the config's modality order
     assert [r.split("|")[1].strip().split(" (")[0] for r in rows] == ["Concatenation", "Self-attention", "Hierarchical attention",
                                                                      "Residual self-attention", "Cross-modal hierarchical self-attention"]
     for text in (t6, t1):
