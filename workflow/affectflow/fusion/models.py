@@ -33,10 +33,14 @@ NAMES = {"knn": "KNN", "ff": "FF", "svr": "SVR", "xgb": "XGB", "lgbm": "LGBM", "
 FF_DEFAULTS = {"hidden": 64, "lr": 5e-3, "epochs": 60, "batch_size": 40, "dropout": 0.1, "dev_fraction": 0.2}
 
 
-def suggest(kind: str, trial) -> dict:
-    """Search space of one kind (an optuna trial in, parameters out); {} for the fixed FFs."""
+def suggest(kind: str, trial, n_rows: int = 10**6) -> dict:
+    """Search space of one kind (an optuna trial in, parameters out); {} for the fixed FFs.
+
+    ``n_rows`` (the smallest training fold) bounds the neighbourhood and leaf sizes, so that a small
+    corpus (a demo, a 5-speaker VAM subset of segments) is not searched where every model is constant.
+    """
     if kind == "knn":
-        return {"n_neighbors": trial.suggest_int("n_neighbors", 1, 50, log=True),
+        return {"n_neighbors": trial.suggest_int("n_neighbors", 1, max(1, min(50, n_rows - 1)), log=True),
                 "weights": trial.suggest_categorical("weights", ["uniform", "distance"]),
                 "p": trial.suggest_categorical("p", [1, 2])}
     if kind == "svr":
@@ -56,7 +60,7 @@ def suggest(kind: str, trial) -> dict:
                 "learning_rate": trial.suggest_float("learning_rate", 0.01, 0.3, log=True),
                 "subsample": trial.suggest_float("subsample", 0.5, 1.0),
                 "colsample_bytree": trial.suggest_float("colsample_bytree", 0.5, 1.0),
-                "min_child_samples": trial.suggest_int("min_child_samples", 5, 50, log=True)}
+                "min_child_samples": trial.suggest_int("min_child_samples", 2, max(2, min(50, n_rows // 6)), log=True)}
     return {}
 
 

@@ -67,8 +67,10 @@ class Tuner:
             params = self.fixed(kind)
             return params, dim_ccc(Y, self.cv_predict(kind, params, X, Y, groups), self.variance)
 
+        n_rows = min(len(tr) for tr, _ in speaker_folds(groups, self.folds))
+
         def objective(trial):
-            per_dim = dim_ccc(Y, self.cv_predict(kind, models.suggest(kind, trial), X, Y, groups), self.variance)
+            per_dim = dim_ccc(Y, self.cv_predict(kind, models.suggest(kind, trial, n_rows), X, Y, groups), self.variance)
             trial.set_user_attr("per_dim", per_dim)
             score = float(np.mean(per_dim))
             return score if np.isfinite(score) else -1.0
