@@ -237,6 +237,8 @@ def late_fusion_inputs(wildcards):
     unit = config["fusions"][wildcards.fusion].get("unit", {})
     if unit.get("kind") == "table":
         files.append(unit["path"])
+    elif unit.get("kind") == "segmenter":
+        files += [f"{RESULTS}/segments/{wildcards.dataset}/{unit['name']}/{s}.parquet" for s in ss]
     return {"files": list(dict.fromkeys(files))}
 
 
@@ -305,7 +307,6 @@ wildcard_constraints:
     dataset=name_regex(list(config["datasets"])),
     session=r"[A-Za-z0-9][A-Za-z0-9_.-]*",
     fusion=name_regex(list(config.get("fusions", {}))),
-    standin=name_regex(list(config.get("standins", {}))),
     combination=r"[A-Za-z0-9][A-Za-z0-9_-]*(\+[A-Za-z0-9][A-Za-z0-9_-]*)*",
 
 

@@ -1,22 +1,6 @@
 # Late fusion (Rios et al.): one job per (dataset, fusion, modality combination), then Table 1.
 
 
-rule standin_predictions:
-    input:
-        labels=f"{RESULTS}/labels/{{dataset}}/{{session}}.parquet",
-    output:
-        f"{RESULTS}/standins/{{dataset}}/{{standin}}/{{session}}.csv",
-    params:
-        spec=lambda wc: config["standins"][wc.standin],
-        dimensions=lambda wc: config["datasets"][wc.dataset]["dimensions"],
-    log:
-        f"{RESULTS}/logs/standins/{{dataset}}/{{standin}}/{{session}}.log",
-    conda:
-        "../envs/core.yaml"
-    script:
-        "../scripts/standin_predictions.py"
-
-
 rule fuse_combination:
     input:
         unpack(late_fusion_inputs),
@@ -55,6 +39,7 @@ rule late_fusion_table:
         combinations=lambda wc: late_fusion_combinations(wc.fusion),
         dimensions=lambda wc: config["datasets"][wc.dataset]["dimensions"],
         variance=config["metrics"]["ccc_variance"],
+        unit=lambda wc: config["fusions"][wc.fusion]["unit"],
     log:
         f"{RESULTS}/logs/tables/{{dataset}}/fusion_{{fusion}}.log",
     localrule: True

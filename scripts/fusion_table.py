@@ -12,7 +12,7 @@ combos = list(snakemake.params.combinations)
 dims = list(snakemake.params.dimensions)
 grid = report.grid_table({c: pd.read_csv(p) for c, p in zip(combos, snakemake.input.scores)})
 split = json.loads(open(snakemake.input.infos[0]).read())["split"]
-caption = report.caption(snakemake.params.variance, split)
+caption = f"{report.caption(snakemake.params.variance, split)} {report.unit_caption(snakemake.params.unit)}"
 table = report.table1(grid, dims, combos)
 report.write_table1(table, dims, caption, f"{wc.dataset}: late fusion {wc.fusion} (Table 1)", snakemake.output.markdown,
                     snakemake.output.csv, snakemake.output.latex, label=f"tab:fusion-{wc.dataset}-{wc.fusion}")

@@ -1,14 +1,22 @@
 """A small label-only corpus on disk for the fusion tests: grid labels in the store layout plus
-AVEC-layout prediction files written next to them (no media needed)."""
+AVEC-layout prediction files written next to them (no media needed).
+
+The prediction files are synthetic "unimodal systems" with a known amount of information: for each
+dimension with strength ``r`` the prediction is ``r·z(gold) + sqrt(1 − r²)·noise`` (noise smoothed
+over ``smooth_s`` seconds, independent per system and session), rescaled to the gold's mean and
+spread; dimensions without a strength are pure noise."""
 from __future__ import annotations
 
 from pathlib import Path
+
+import zlib
 
 import numpy as np
 import pandas as pd
 
 from affectflow import labels, store
-from affectflow.fusion import inputs, standins
+from affectflow.fusion import inputs
+from affectflow.store import atomic_path
 
 DIMS = ["arousal", "valence"]
 
@@ -24,7 +32,7 @@ def make_corpus(root: Path, n_speakers: int = 6, sessions_per_speaker: int = 2, 
     """Labels for ``n_speakers`` × ``sessions_per_speaker`` sessions; returns the roots and the manifest."""
     rng = np.random.default_rng(seed)
     roots = inputs.Roots(features=str(root / "features"), labels=str(root / "labels"),
-                         predictions=str(root / "predictions"), standins=str(root / "standins"))
+                         predictions=str(root / "predictions"), segments=str(root / "segments"))
     rows = []
     for spk in range(n_speakers):
         level = rng.standard_normal(len(DIMS)) * speaker_level
@@ -41,11 +49,30 @@ def make_corpus(root: Path, n_speakers: int = 6, sessions_per_speaker: int = 2, 
     return roots, pd.DataFrame(rows)
 
 
-def write_standins(roots: inputs.Roots, manifest: pd.DataFrame, name: str, strength: dict[str, float], seed: int = 0,
-                   dataset: str = "toy", transform=None) -> Path:
-    """AVEC-layout stand-in predictions (``transform(table)`` may edit each session's table)."""
-    folder = Path(roots.standins) / dataset / name
+def noisy_copy(labels: pd.DataFrame, strength: dict[str, float], seed: int, name: str, smooth_s: float = 1.0) -> pd.DataFrame:
+    """AVEC-layout table (name;timestamp;dims…) for one session's grid labels."""
+    session = str(labels["session"].iloc[0])
+    rng = np.random.default_rng([seed, zlib.crc32(f"{name}/{session}".encode())])
+    width = max(1, int(round(smooth_s / float(np.median(labels["t_end"] - labels["t_start"])))))
+    out = pd.DataFrame({"name": session, "timestamp": labels["t_start"].to_numpy()})
+    for d in DIMS:
+        gold = labels[d].to_numpy(dtype=np.float64)
+        ok = np.isfinite(gold)
+        mu, sd = (gold[ok].mean(), gold[ok].std() or 1.0) if ok.sum() > 1 else (0.0, 1.0)
+        noise = np.convolve(rng.standard_normal(len(gold) + width), np.ones(width) / width, mode="same")[:len(gold)]
+        noise = (noise - noise.mean()) / (noise.std() or 1.0)
+        r = float(strength.get(d, 0.0))
+        out[d] = mu + sd * (r * np.where(ok, (gold - mu) / sd, 0.0) + np.sqrt(max(0.0, 1 - r * r)) * noise)
+    return out
+
+
+def write_predictions(root: Path, roots: inputs.Roots, manifest: pd.DataFrame, name: str, strength: dict[str, float],
+                      seed: int = 0, dataset: str = "toy", transform=None) -> Path:
+    """A folder ``root/external/{name}`` of AVEC-layout predictions, one ``{session}.csv`` per session
+    (``transform(table)`` may edit each session's table)."""
+    folder = Path(root) / "external" / name
     for s in manifest["session"]:
-        table = standins.standin(store.read(Path(roots.labels) / dataset / f"{s}.parquet"), DIMS, strength, seed, name)
-        standins.write_avec(transform(table) if transform else table, folder / f"{s}.csv")
+        table = noisy_copy(store.read(Path(roots.labels) / dataset / f"{s}.parquet"), strength, seed, name)
+        with atomic_path(folder / f"{s}.csv") as tmp:
+            (transform(table) if transform else table).to_csv(tmp, sep=";", index=False, float_format="%.6f")
     return folder

@@ -5,7 +5,7 @@ import pytest
 
 from affectflow import config, metrics, store
 from affectflow.fusion import inputs, models, pipeline, report, segments, training
-from fusion_corpus import DIMS, make_corpus, write_standins
+from fusion_corpus import DIMS, make_corpus, write_predictions
 
 OFFICIAL = {0: "train", 1: "train", 2: "train", 3: "devel", 4: "test", 5: "test"}
 
@@ -22,7 +22,7 @@ def test_external_avec_files_are_fused_and_temporal_context_recovers_a_lag(tmp_p
     def late(table):
         table[DIMS] = table[DIMS].shift(lag).bfill().to_numpy()
         return table.iloc[:-20]  # and stops 2 s before the end of the session
-    folder = write_standins(roots, manifest, "other_system", {"arousal": 1.0, "valence": 1.0}, transform=late)
+    folder = write_predictions(tmp_path, roots, manifest, "other_system", {"arousal": 1.0, "valence": 1.0}, transform=late)
     external = {"ext": [{"avec": str(folder)}]}
 
     table, cols = inputs.fusion_frames("toy", manifest["session"].tolist(), external, roots, context_frames=lag)
@@ -57,12 +57,11 @@ def test_unimodal_model_predictions_are_an_input(tmp_path):
 
 
 def test_fused_model_beats_every_unimodal_one_on_the_planted_dimensions(tmp_path):
-    """Modalities are config: stand-ins with the demo's planted signals (voice→arousal, words→valence, face→both, weaker)."""
+    """Synthetic unimodal systems with the demo's planted signals (voice→arousal, words→valence, face→both, weaker)."""
     roots, manifest = make_corpus(tmp_path, partitions=OFFICIAL)
     planted = {"audio": {"arousal": 0.7, "valence": 0.1}, "text": {"valence": 0.7, "arousal": 0.1}, "face": {"arousal": 0.45, "valence": 0.45}}
-    for seed, (name, strength) in enumerate(planted.items()):
-        write_standins(roots, manifest, name, strength, seed=seed + 1)
-    modalities = {m: [{"standin": m}] for m in planted}
+    modalities = {name: [{"avec": str(write_predictions(tmp_path, roots, manifest, name, strength, seed=seed + 1))}]
+                  for seed, (name, strength) in enumerate(planted.items())}
     combos = report.combinations(list(modalities))
     assert combos == ["audio", "text", "face", "audio+text", "audio+face", "text+face", "audio+text+face"]
     scores = {c: fuse(roots, manifest, modalities, ["svr"], c.split("+"), unit={"kind": "frames", "frame_step": 3})[1] for c in combos}
@@ -76,7 +75,7 @@ def test_fused_model_beats_every_unimodal_one_on_the_planted_dimensions(tmp_path
 def test_labels_shuffled_across_speakers_give_ccc_near_zero_under_speaker_disjoint_folds(tmp_path):
     # speakers differ in their label level, and the input knows each speaker (it tracks the original labels)
     roots, manifest = make_corpus(tmp_path, n_speakers=40, sessions_per_speaker=1, duration_s=5, speaker_level=1.5, seed=3)
-    write_standins(roots, manifest, "signal", {"arousal": 0.9, "valence": 0.9}, seed=5)
+    signal = write_predictions(tmp_path, roots, manifest, "signal", {"arousal": 0.9, "valence": 0.9}, seed=5)
     sessions = manifest["session"].tolist()
     originals = {s: store.read(f"{roots.labels}/toy/{s}.parquet") for s in sessions}
     donors = np.roll(sessions, 7)  # every speaker gets another speaker's labels
@@ -87,14 +86,14 @@ def test_labels_shuffled_across_speakers_give_ccc_near_zero_under_speaker_disjoi
     def speaker_pitch(table):  # a per-speaker constant, as a voice's mean pitch: it identifies the speaker
         table[DIMS] = pitch[table["name"].iloc[0]]
         return table
-    write_standins(roots, manifest, "pitch", {}, transform=speaker_pitch)
-    modalities = {"signal": [{"standin": "signal"}], "voice": [{"standin": "pitch"}]}
+    voice = write_predictions(tmp_path, roots, manifest, "pitch", {}, transform=speaker_pitch)
+    modalities = {"signal": [{"avec": str(signal)}], "voice": [{"avec": str(voice)}]}
     cfg = {"unit": {"kind": "frames", "frame_step": 5}}
     _, disjoint, info = fuse(roots, manifest, modalities, ["knn"], **cfg)
     assert info["split"] == "nested speaker-disjoint CV"
     # the control that proves the test can fail: folds that ignore speakers find the speakers' levels again
     leaky = manifest.assign(speaker=manifest["session"] + "_" + "row")
-    table, cols = pipeline.combination_table("toy", leaky, modalities, DIMS, cfg["unit"], roots=roots)
+    table, cols, _ = pipeline.combination_table("toy", leaky, modalities, DIMS, cfg["unit"], roots=roots)
     table["speaker"] = np.arange(len(table)).astype(str)  # every row its own "speaker" = random folds
     _, leaked, _ = training.run(table, cols, DIMS, ["knn"], training.Tuner(trials=3))
     print(disjoint.drop(columns="params"), leaked.drop(columns="params"), sep="\n")
@@ -105,18 +104,41 @@ def test_labels_shuffled_across_speakers_give_ccc_near_zero_under_speaker_disjoi
 def test_segments_pool_inputs_and_average_right_shifted_labels():
     t = np.round(np.arange(100) * 0.1, 6)
     frames = pd.DataFrame({"session": "a", "t_start": t, "t_end": np.round(t + 0.1, 6), "speaker": "x", "partition": "",
-                           "arousal": t, "label_valid": True, "f": 2 * t})
+                           "arousal": t, "valence": -t, "label_valid": True, "f": 2 * t})
     frames.loc[frames["t_start"] >= 9.0, "label_valid"] = False
+    frames.loc[frames["t_start"] < 0.5, "f"] = np.nan  # an input missing on some frames: ignored, never zero
     segs = segments.rolling_windows(frames, 2.0, 1.5)
-    assert segs["t_start"].tolist() == [0.0, 1.5, 3.0, 4.5, 6.0, 7.5, 9.0] and segs["t_end"].iloc[-1] == 10.0
-    table = segments.segment_table(frames, segs, ["f"], ["arousal"], label_shift_s=1.0, keep=("speaker",))
-    assert table.loc[0, "f"] == pytest.approx(1.9)          # mean of 2t over [0, 2)
+    assert segs["t_start"].tolist() == [0.0, 1.5, 3.0, 4.5, 6.0, 7.5] and segs["t_end"].iloc[-1] == 9.5
+    table = segments.segment_table(frames, segs, ["f"], ["arousal", "valence"], {"arousal": 1.0, "valence": 0.0}, keep=("speaker",))
+    assert table.loc[0, "f"] == pytest.approx(2 * np.mean(t[5:20]))  # mean of 2t over [0.5, 2)
     assert table.loc[0, "arousal"] == pytest.approx(1.95)   # mean of t over [1, 3): shifted right by 1 s
+    assert table.loc[0, "valence"] == pytest.approx(-0.95)  # its own shift: none
     assert table.loc[5, "arousal"] == pytest.approx(8.7)    # [8.5, 9.5) minus the unlabelled frames from 9 s
-    assert not table.loc[6, "label_valid"] and np.isnan(table.loc[6, "arousal"])
-    assert (table["speaker"] == "x").all()
+    assert (table["speaker"] == "x").all() and table["segment_id"].tolist()[:2] == ["a-0000", "a-0001"]
+    late = segments.segment_table(frames, pd.DataFrame({"session": ["a"], "t_start": [8.5], "t_end": [9.0]}), ["f"], ["arousal"], 1.0)
+    assert not late.loc[0, "label_valid"] and np.isnan(late.loc[0, "arousal"])  # its shifted window holds no labelled frame
     with pytest.raises(segments.SegmentError, match="ipus.csv: missing column"):
         segments.check_segments(pd.DataFrame({"session": ["a"], "start": [0.0]}), "ipus.csv")
+
+
+def test_the_optimised_label_shift_recovers_a_planted_annotation_delay(tmp_path):
+    """Annotators who react 2 s late (arousal) and 1 s late (valence): the shift search finds both delays."""
+    roots, manifest = make_corpus(tmp_path, partitions=OFFICIAL, duration_s=40, smooth_frames=15)
+    delay = {"arousal": 20, "valence": 10}  # frames
+
+    def on_time(table):  # the system sees the emotion when it happens: the labels' future
+        for d, k in delay.items():
+            table[d] = table[d].shift(-k).ffill().to_numpy()
+        return table
+    system = write_predictions(tmp_path, roots, manifest, "system", {"arousal": 0.95, "valence": 0.95}, seed=2, transform=on_time)
+    unit = {"kind": "rolling", "length_s": 3.0, "hop_s": 1.0, "label_shift_s": [0.0, 1.0, 2.0, 3.0]}
+    table, cols, chosen = pipeline.combination_table("toy", manifest, {"x": [{"avec": str(system)}]}, DIMS, unit, roots=roots)
+    print(chosen)
+    assert chosen["label_shift"]["chosen_s"] == {"arousal": 2.0, "valence": 1.0}
+    ccc = chosen["label_shift"]["cv_ccc"]
+    assert ccc["arousal"][2] > ccc["arousal"][0] + 0.2 and ccc["valence"][1] > ccc["valence"][3] + 0.1
+    pool = pipeline.tuning_pool(table)  # the rows the choice looked at: never the test partition
+    assert set(table.loc[pool, "partition"]) == {"train", "devel"} and set(table.loc[~pool, "partition"]) == {"test"}
 
 
 def test_ff_keeps_the_epoch_with_the_best_dev_ccc():
@@ -148,14 +170,32 @@ def test_table1_picks_the_best_cv_model_and_says_how_ccc_was_computed(tmp_path):
     assert pd.read_csv(tmp_path / "t.csv").columns.tolist() == ["modalities", "arousal_model", "arousal_ccc", "arousal_mae"]
 
 
-def test_config_names_an_undefined_standin_and_a_foreign_extractor():
+def test_config_names_an_unlisted_segmenter_and_a_foreign_extractor():
     cfg = config.load("config.yaml")
-    cfg["fusions"]["demo_late"]["modalities"]["text"] = [{"standin": "no_such"}]
+    cfg["fusions"]["demo_late"]["unit"] = {"kind": "segmenter", "name": "utterances_elsewhere"}
     cfg["fusions"]["demo_late"]["modalities"]["audio"] = [{"store": "opensmile_elsewhere"}]
     with pytest.raises(config.ConfigError) as err:
         config.check_references(cfg)
-    assert "stand-in 'no_such' is not defined" in str(err.value) and "extractor 'opensmile_elsewhere' is not among dataset 'demo'" in str(err.value)
+    assert "segmenter 'utterances_elsewhere' is not among dataset 'demo' segments" in str(err.value) and "extractor 'opensmile_elsewhere' is not among dataset 'demo'" in str(err.value)
     cfg = config.load("config.yaml")
     cfg["fusions"]["demo_late"]["models"] = ["knn", "random_forest"]
     with pytest.raises(config.ConfigError, match="random_forest"):
         config.validate(cfg)
+
+
+def test_segmenter_units_read_the_stored_segments_and_name_a_missing_file(tmp_path):
+    roots, manifest = make_corpus(tmp_path, n_speakers=3, sessions_per_speaker=1, duration_s=10)
+    system = write_predictions(tmp_path, roots, manifest, "system", {"arousal": 0.9, "valence": 0.9})
+    modalities = {"x": [{"avec": str(system)}]}
+    unit = {"kind": "segmenter", "name": "ipu", "label_shift_s": 0.5}
+    with pytest.raises(segments.SegmentError, match=r"segments/toy/ipu/s00_0\.parquet: segments not found \(segmenter 'ipu'; 3 session"):
+        pipeline.combination_table("toy", manifest, modalities, DIMS, unit, roots=roots)
+    for s in manifest["session"]:  # two units per session, as the ipu rule writes them
+        store.write(pd.DataFrame({"session": s, "t_start": [0.5, 4.0], "t_end": [3.0, 9.0], "segment": np.arange(2, dtype=np.int32)}),
+                    f"{roots.segments}/toy/ipu/{s}.parquet", {"segmenter": "ipu"})
+    table, cols, chosen = pipeline.combination_table("toy", manifest, modalities, DIMS, unit, roots=roots)
+    assert len(table) == 6 and table["segment_id"].tolist()[:2] == ["s00_0-0000", "s00_0-0001"]
+    labels = store.read(f"{roots.labels}/toy/s00_0.parquet")
+    expected = labels.loc[(labels["t_start"] >= 1.0 - 1e-9) & (labels["t_start"] < 3.5 - 1e-9), "arousal"].mean()
+    assert table.loc[0, "arousal"] == pytest.approx(expected, abs=1e-5)  # [0.5, 3.0) shifted right by 0.5 s
+    assert chosen["label_shift"]["chosen_s"] == {"arousal": 0.5, "valence": 0.5}

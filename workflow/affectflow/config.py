@@ -94,8 +94,9 @@ def check_references(cfg: dict, source: str = "config") -> None:
                         problems.append(f"{where}: extractor '{spec['store']}' is not among dataset '{ds}' features")
                     if "predictions" in spec and spec["predictions"] not in d.get("models", []):
                         problems.append(f"{where}: model '{spec['predictions']}' is not among dataset '{ds}' models")
-                    if "standin" in spec and spec["standin"] not in cfg.get("standins", {}):
-                        problems.append(f"{where}: stand-in '{spec['standin']}' is not defined under standins")
+            unit = cfg["fusions"][fu].get("unit", {})
+            if unit.get("kind") == "segmenter" and unit["name"] not in d.get("segments", []):
+                problems.append(f"fusions/{fu}/unit: segmenter '{unit['name']}' is not among dataset '{ds}' segments")
     for name, t in cfg.get("temporal_aggregation", {}).items():
         if t["detector"] not in cfg.get("face_detectors", {}):
             problems.append(f"temporal_aggregation/{name}/detector: '{t['detector']}' is not defined under face_detectors")

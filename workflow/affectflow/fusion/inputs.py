@@ -6,9 +6,7 @@ list that selects columns:
 - ``{store: EXTRACTOR}`` — a feature set of the store (``results/features/{dataset}/{extractor}/``);
 - ``{predictions: MODEL}`` — a unimodal model's ``{dim}_pred`` columns (``results/predictions/``);
 - ``{avec: FOLDER}`` — external per-frame predictions, one ``{session}.csv`` per session in the
-  AVEC layout (``name;timestamp;arousal;valence;…``), so other systems' outputs can be fused;
-- ``{standin: NAME}`` — an AVEC folder the workflow writes itself (demo stand-ins for modalities
-  whose extractors do not exist yet; see :mod:`affectflow.fusion.standins`).
+  AVEC layout (``name;timestamp;arousal;valence;…``), so other systems' outputs can be fused.
 
 Every input becomes columns ``{modality}/{input}__{column}`` plus a ``{modality}/{input}__present``
 mask; frames an input does not cover stay NaN (never zero) with ``present = false``.
@@ -24,7 +22,7 @@ import pandas as pd
 
 from .. import grid, join, labels, store
 
-SOURCES = ("store", "predictions", "avec", "standin")
+SOURCES = ("store", "predictions", "avec")
 
 
 class FusionInputError(ValueError):
@@ -36,7 +34,7 @@ class Roots:
     features: str = "results/features"
     labels: str = "results/labels"
     predictions: str = "results/predictions"
-    standins: str = "results/standins"
+    segments: str = "results/segments"
 
 
 def source_of(spec: dict) -> tuple[str, str]:
@@ -52,15 +50,6 @@ def input_label(spec: dict) -> str:
     return f"{source}-{Path(value).name}" if source == "avec" else f"{source}-{value}"
 
 
-def avec_folder(spec: dict, dataset: str, roots: Roots) -> Path | None:
-    source, value = source_of(spec)
-    if source == "avec":
-        return Path(value)
-    if source == "standin":
-        return Path(roots.standins) / dataset / value
-    return None
-
-
 def input_files(spec: dict, dataset: str, sessions: list[str], roots: Roots = Roots()) -> list[str]:
     """The files one input reads (Snakemake inputs: a changed file re-runs its combinations only)."""
     source, value = source_of(spec)
@@ -68,8 +57,7 @@ def input_files(spec: dict, dataset: str, sessions: list[str], roots: Roots = Ro
         return [str(store.feature_path(roots.features, dataset, value, s)) for s in sessions]
     if source == "predictions":
         return [str(Path(roots.predictions) / dataset / f"{value}.parquet")]
-    folder = avec_folder(spec, dataset, roots)
-    return [str(folder / f"{s}.csv") for s in sessions]
+    return [str(Path(value) / f"{s}.csv") for s in sessions]
 
 
 def _select(table: pd.DataFrame, columns: list[str] | None, where: str, match: str | None = None) -> list[str]:
@@ -139,7 +127,7 @@ def modality_columns(frames: pd.DataFrame, modality: str, specs: list[dict], dat
             cols = _select(table, pred_cols, str(path), match)
             parts.append(_on_frames(frames, table, cols, prefix))
         else:
-            folder = avec_folder(spec, dataset, roots)
+            folder = Path(value)
             tables = [read_avec_session(folder / f"{s}.csv", frames[frames["session"] == s]) for s in sessions]
             table = pd.concat(tables, ignore_index=True)
             cols = _select(table, columns, str(folder), match)

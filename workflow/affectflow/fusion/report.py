@@ -24,6 +24,20 @@ def caption(variance: str, split: str, selection: str = "cv") -> str:
             f"{tables.ccc_caption(variance, 'pooled')} Split: {split}.")
 
 
+def unit_caption(unit: dict) -> str:
+    """What one row of the fusion table is, and how its target was taken (for the table's caption)."""
+    kind = unit.get("kind", "frames")
+    if kind == "frames":
+        step = int(unit.get("frame_step", 1))
+        return "Rows: grid frames" + (f" (one in {step})." if step > 1 else ".")
+    what = {"segmenter": f"the segments of segmenter '{unit.get('name')}'", "table": f"the segments of {unit.get('path')}",
+            "rolling": f"rolling windows of {unit.get('length_s')} s every {unit.get('hop_s', unit.get('length_s'))} s"}[kind]
+    shift = unit.get("label_shift_s", 0.0)
+    how = (f"shifted right by the per-dimension shift chosen among {list(shift)} s (ridge, speaker-disjoint CV on train+devel; "
+           "chosen shifts in the grid's label_shift_s)" if isinstance(shift, list) else f"shifted right by {float(shift)} s")
+    return f"Rows: {what}; inputs are frame means over the segment, targets the mean frame label over the segment {how}."
+
+
 def grid_table(scores: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """Every model × combination × dimension (the full grid)."""
     parts = [df.assign(combination=combo) for combo, df in scores.items()]
