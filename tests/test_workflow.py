@@ -1,4 +1,5 @@
 """The whole DAG on the demo corpus, run by Snakemake as a user would."""
+import json
 import re
 
 import pandas as pd
@@ -182,7 +183,8 @@ def test_the_five_fusion_strategies_and_the_jmt_train_and_write_the_papers_table
     t6 = (demo_run / "results/tables/demo/tzirakis_table6.md").read_text()
     t1 = (demo_run / "results/tables/demo/waligora_table1.md").read_text()
     print(t6, t1, sep="\n")
-    rows = [line for line in t6.splitlines() if line.startswith("| ") and "(text + audio + visual)" in line]  # the config's modality order
+    trimodal = re.compile(r"\((\w+) \+ (\w+) \+ (\w+)\)")  # the modalities in the order the (re-dumped) config lists them
+    rows = [line for line in t6.splitlines() if line.startswith("| ") and (m := trimodal.search(line)) and sorted(m.groups()) == ["audio", "text", "visual"]]
     assert [r.split("|")[1].strip().split(" (")[0] for r in rows] == ["Concatenation", "Self-attention", "Hierarchical attention",
                                                                      "Residual self-attention", "Cross-modal hierarchical self-attention"]
     for text in (t6, t1):
@@ -212,21 +214,39 @@ def test_the_five_fusion_strategies_and_the_jmt_train_and_write_the_papers_table
 
 
 @pytest.mark.slow
-def test_fused_demo_model_recovers_both_planted_dimensions_where_no_unimodal_one_does(demo_run):
-    """audio = eGeMAPS pitch/loudness/rate functionals; text and face are the config's stand-ins
-    until their extractors exist. The strict per-dimension "fused beats every unimodal" claim is
-    tested on stand-ins in tests/test_fusion.py; on this 3-training-speaker demo the planted
-    modality alone is already near the ceiling of its dimension."""
+def test_fused_demo_model_beats_every_unimodal_one_on_the_planted_dimensions(demo_run):
+    """audio = eGeMAPS pitch/loudness/rate functionals, text = VADER, face = FER2013 logits, pooled over
+    interpausal units (Table 1's best-by-CV model per combination and dimension).
+
+    Arousal is planted in the voice, valence in the words and (weaker) the mouth. Over the planted
+    dimensions together the trimodal model must beat every unimodal one by a wide margin; per
+    dimension it must match the modality that carries it. (The test speaker has ~14 IPUs here, so
+    CCCs closer than ~0.1 cannot be ranked; tests/test_fusion.py tests the strict per-dimension
+    gain on complementary synthetic systems.)"""
     table = pd.read_csv(demo_run / "results/tables/demo/fusion_demo_late_table1.csv")
     print(table.to_string())
     # combination names follow the config's modality order (yaml.safe_dump sorts it here)
     table = table.set_index(table["modalities"].map(lambda c: "+".join(sorted(c.split("+")))))
+    planted = ["arousal_ccc", "valence_ccc"]
     assert table.loc["audio", "arousal_ccc"] > 0.8 and table.loc["audio", "valence_ccc"] < 0.3   # voice carries arousal only
-    assert table.loc["text", "valence_ccc"] > 0.7 and table.loc["text", "arousal_ccc"] < 0.5     # words carry valence
-    assert table.loc["audio+face+text", "arousal_ccc"] > 0.8 and table.loc["audio+face+text", "valence_ccc"] > 0.5
+    assert table.loc["text", "valence_ccc"] > 0.7                                                 # words carry valence
+    fused = table.loc["audio+face+text", planted]
+    for unimodal in ("audio", "face", "text"):
+        assert fused.mean() > table.loc[unimodal, planted].mean() + 0.2, unimodal
+    for dim in planted:
+        assert fused[dim] > table.loc[["audio", "face", "text"], dim].max() - 0.1, dim
     grid = pd.read_csv(demo_run / "results/tables/demo/fusion_demo_late_grid.csv")
     assert len(grid) == 7 * 6 * 2 and set(grid["model"]) == {"KNN", "FF", "SVR", "XGB", "LGBM", "FF-MT"}
-    assert "CCC pooled over all sessions" in (demo_run / "results/tables/demo/fusion_demo_late_table1.md").read_text()
+    assert (grid.groupby("combination")["n"].max() >= 10).all()  # test-speaker IPUs, not frames
+    # the demo's labels have no annotation delay: where a modality carries a dimension, the shift search finds none
+    shift = grid.set_index(["combination", "dimension"])["label_shift_s"]
+    assert shift.loc[("audio", "arousal")].max() <= 0.5 and shift.loc[("text", "valence")].max() <= 0.5
+    info = json.loads((demo_run / "results/fusion/demo/demo_late/audio/training.json").read_text())
+    assert info["label_shift"]["candidates_s"] == [0.0, 0.5, 1.0, 1.5, 2.0] and len(info["label_shift"]["cv_ccc"]["arousal"]) == 5
+    lgbm = grid[(grid["model"] == "LGBM") & (grid["dimension"] == "arousal")].set_index("combination")["ccc"]
+    assert lgbm["audio"] > 0.5  # leaf sizes bounded by the corpus size: not a constant predictor on ~40 training IPUs
+    caption = (demo_run / "results/tables/demo/fusion_demo_late_table1.md").read_text()
+    assert "CCC pooled over all sessions" in caption and "Rows: the segments of segmenter 'ipu'" in caption
     assert r"\multicolumn{3}{c}{Arousal}" in (demo_run / "results/tables/demo/fusion_demo_late_table1.tex").read_text()
     assert (demo_run / "results/plots/demo/fusion_demo_late.png").read_bytes()[:4] == b"\x89PNG"
 
@@ -235,7 +255,7 @@ def test_fused_demo_model_recovers_both_planted_dimensions_where_no_unimodal_one
 def test_a_changed_modality_reruns_only_the_combinations_containing_it(demo_run):
     original = (demo_run / "config.yaml").read_text()
     cfg = yaml.safe_load(original)
-    cfg["fusions"]["demo_late"]["modalities"]["face"] = [{"standin": "face_standin", "columns": ["arousal", "valence"]}]
+    cfg["fusions"]["demo_late"]["modalities"]["face"] = [{"store": "face_expression", "columns": ["logit_happy", "logit_sad"]}]
     (demo_run / "config.yaml").write_text(yaml.safe_dump(cfg))
     try:
         proc = snakemake(demo_run, "-n")
