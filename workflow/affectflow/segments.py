@@ -12,7 +12,6 @@ API for models that work on segments (e.g. late fusion over IPUs):
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -79,59 +78,17 @@ def window_spans(duration_s: float, window_s: float | None, hop_s: float | None)
 
 
 def read_utterances(path: str | Path, max_gap_s: float = 0.5) -> pd.DataFrame:
-    """Utterances ``t_start``, ``t_end``, ``text`` from a transcript.
+    """Utterances ``t_start``, ``t_end``, ``text`` of a transcript in any format the text branch
+    reads (:func:`affectflow.text.transcripts.read`: words/utterances JSON, CSV/TSV, SRT/VTT);
+    timed words alone are grouped into utterances at gaps longer than ``max_gap_s``."""
+    from .text import transcripts
 
-    Reads ``*.json`` with an ``utterances`` list (``start``, ``end``, ``text``) or only ``words``
-    (``word``, ``start``, ``end``; grouped into utterances at gaps of ``max_gap_s`` or more), and
-    ``*.csv``/``*.tsv`` with ``start``, ``end`` and optionally ``text`` columns.
-    """
-    path = Path(path)
-    if not path.exists():
-        raise SegmentError(f"{path}: transcript not found")
-    if path.suffix.lower() == ".json":
-        try:
-            doc = json.loads(path.read_text())
-        except json.JSONDecodeError as exc:
-            raise SegmentError(f"{path}: not valid JSON ({exc})") from exc
-        if doc.get("utterances"):
-            u = pd.DataFrame(doc["utterances"])
-            return _check_utterances(path, u.rename(columns={"start": "t_start", "end": "t_end"}))
-        if doc.get("words"):
-            return _check_utterances(path, _group_words(pd.DataFrame(doc["words"]), max_gap_s))
-        raise SegmentError(f"{path}: transcript JSON has neither 'utterances' nor 'words'")
     try:
-        df = pd.read_csv(path, sep=None, engine="python")
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise SegmentError(f"{path}: not a readable transcript CSV ({exc})") from exc
-    df.columns = [str(c).strip().lower() for c in df.columns]
-    if not {"start", "end"} <= set(df.columns):
-        raise SegmentError(f"{path}: transcript CSV needs 'start' and 'end' columns (columns: {list(df.columns)})")
-    df = df.rename(columns={"start": "t_start", "end": "t_end"})
-    if "text" not in df.columns:
-        df["text"] = ""
-    return _check_utterances(path, df)
-
-
-def _group_words(words: pd.DataFrame, max_gap_s: float) -> pd.DataFrame:
-    words = words.sort_values("start").reset_index(drop=True)
-    new = np.r_[True, words["start"].to_numpy()[1:] - words["end"].to_numpy()[:-1] >= max_gap_s]
-    group = np.cumsum(new)
-    g = words.groupby(group)
-    return pd.DataFrame({"t_start": g["start"].min().to_numpy(), "t_end": g["end"].max().to_numpy(),
-                         "text": g["word"].agg(" ".join).to_numpy()})
-
-
-def _check_utterances(path: Path, df: pd.DataFrame) -> pd.DataFrame:
-    for c in ("t_start", "t_end"):
-        if c not in df.columns:
-            raise SegmentError(f"{path}: utterances need start and end times")
-        df[c] = pd.to_numeric(df[c], errors="coerce")
-    bad = df.index[df["t_start"].isna() | df["t_end"].isna() | (df["t_end"] < df["t_start"])].tolist()
-    if bad:
-        raise SegmentError(f"{path}: utterances with missing or reversed times at rows {bad[:5]}")
-    if "text" not in df.columns:
-        df["text"] = ""
-    return df[["t_start", "t_end", "text"]].sort_values("t_start").reset_index(drop=True)
+        tr = transcripts.read(path, pause_s=max_gap_s)
+    except transcripts.TranscriptError as exc:
+        raise SegmentError(str(exc)) from exc
+    df = pd.DataFrame([(u.start, u.end, u.text) for u in tr.utterances], columns=["t_start", "t_end", "text"])
+    return df.sort_values("t_start", kind="stable").reset_index(drop=True)
 
 
 def transcript_utterances(session: str, path: str | Path, max_gap_s: float = 0.5) -> pd.DataFrame:
