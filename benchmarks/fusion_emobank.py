@@ -6,11 +6,12 @@ shipped) and MiniLM sentence embeddings; every combination, models tuned by optu
 the gain of the best fused combination over the best unimodal one, and writes the tables and the
 heat-map plot to --out.
 
-    python benchmarks/fusion_emobank.py [--data ../shared/data] [--train 2000] [--dev 500] [--test 1000] [--trials 8]
+    python benchmarks/fusion_emobank.py [--data ../shared/data] [--train 1000] [--dev 250] [--test 1000] [--trials 4]
 """
 from __future__ import annotations
 
 import argparse
+import logging
 import time
 from pathlib import Path
 
@@ -25,13 +26,14 @@ KINDS = ["knn", "ff", "svr", "xgb", "lgbm", "ff_mt"]
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default=str(Path(__file__).resolve().parents[2] / "shared" / "data"))
-    ap.add_argument("--train", type=int, default=2000)
-    ap.add_argument("--dev", type=int, default=500)
+    ap.add_argument("--train", type=int, default=1000)
+    ap.add_argument("--dev", type=int, default=250)
     ap.add_argument("--test", type=int, default=1000)
-    ap.add_argument("--trials", type=int, default=8)
+    ap.add_argument("--trials", type=int, default=4)
     ap.add_argument("--models", default=",".join(KINDS))
     ap.add_argument("--out", default="results/benchmarks/fusion_emobank")
     args = ap.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")  # per model and dimension: progress
     data = Path(args.data)
     if not (data / "emobank" / "emobank.csv").exists():
         raise SystemExit(f"{data / 'emobank' / 'emobank.csv'} not found: pass --data, the shared data folder")

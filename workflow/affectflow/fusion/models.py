@@ -17,6 +17,7 @@ import logging
 
 import numpy as np
 import torch
+from sklearn.compose import TransformedTargetRegressor
 from sklearn.impute import SimpleImputer
 from sklearn.model_selection import GroupShuffleSplit
 from sklearn.neighbors import KNeighborsRegressor
@@ -65,14 +66,22 @@ def suggest(kind: str, trial, n_rows: int = 10**6) -> dict:
 
 
 class _Sklearn:
-    """Median imputation (+ scaling for distance/kernel models) and one sklearn-API regressor per output."""
+    """Median imputation (+ scaling for distance/kernel models) and one sklearn-API regressor per output.
 
-    def __init__(self, make, scale: bool, n_outputs: int):
-        self.make, self.scale, self.n_outputs = make, scale, n_outputs
+    ``scale_y`` standardises the target too, so that a search range such as the SVR's epsilon means
+    the same on labels in [-1, 1] (SEWA) as on 1–5 ratings (EmoBank).
+    """
+
+    def __init__(self, make, scale: bool, n_outputs: int, scale_y: bool = False):
+        self.make, self.scale, self.n_outputs, self.scale_y = make, scale, n_outputs, scale_y
+
+    def _one(self):
+        steps = [SimpleImputer(strategy="median", keep_empty_features=True)] + ([StandardScaler()] if self.scale else [])
+        model = make_pipeline(*steps, self.make())
+        return TransformedTargetRegressor(model, transformer=StandardScaler()) if self.scale_y else model
 
     def fit(self, X, Y, groups=None, X_dev=None, Y_dev=None):
-        steps = [SimpleImputer(strategy="median", keep_empty_features=True)] + ([StandardScaler()] if self.scale else [])
-        self.models = [make_pipeline(*copy.deepcopy(steps), self.make()).fit(X, Y[:, j]) for j in range(Y.shape[1])]
+        self.models = [self._one().fit(X, Y[:, j]) for j in range(Y.shape[1])]
         return self
 
     def predict(self, X):
@@ -158,7 +167,7 @@ def build(kind: str, params: dict, n_outputs: int = 1, seed: int = 0, n_jobs: in
     if kind == "knn":
         return _Sklearn(lambda: KNeighborsRegressor(**params), scale=True, n_outputs=n_outputs)
     if kind == "svr":
-        return _Sklearn(lambda: SVR(kernel="rbf", **params), scale=True, n_outputs=n_outputs)
+        return _Sklearn(lambda: SVR(kernel="rbf", **params), scale=True, n_outputs=n_outputs, scale_y=True)
     if kind == "xgb":
         from xgboost import XGBRegressor
         return _Sklearn(lambda: XGBRegressor(**params, random_state=seed, n_jobs=n_jobs, tree_method="hist", verbosity=0),
