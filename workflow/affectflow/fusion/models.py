@@ -47,7 +47,9 @@ def suggest(kind: str, trial, n_rows: int = 10**6) -> dict:
     if kind == "svr":
         return {"C": trial.suggest_float("C", 1e-3, 1e2, log=True),
                 "epsilon": trial.suggest_float("epsilon", 1e-3, 0.5, log=True),
-                "gamma": trial.suggest_float("gamma", 1e-4, 1.0, log=True)}
+                # RBF width relative to sklearn's "scale" (1 / n_features on standardised inputs):
+                # an absolute range fits 4 prosodic inputs or 384 embedding dimensions, never both
+                "gamma_scale": trial.suggest_float("gamma_scale", 1e-2, 10.0, log=True)}
     if kind == "xgb":
         return {"n_estimators": trial.suggest_int("n_estimators", 20, 300, log=True),
                 "max_depth": trial.suggest_int("max_depth", 2, 8),
@@ -66,7 +68,8 @@ def suggest(kind: str, trial, n_rows: int = 10**6) -> dict:
 
 
 class _Sklearn:
-    """Median imputation (+ scaling for distance/kernel models) and one sklearn-API regressor per output.
+    """Median imputation (+ scaling for distance/kernel models) and one sklearn-API regressor per output
+    (``make(n_features)`` builds it).
 
     ``scale_y`` standardises the target too, so that a search range such as the SVR's epsilon means
     the same on labels in [-1, 1] (SEWA) as on 1–5 ratings (EmoBank).
@@ -75,13 +78,13 @@ class _Sklearn:
     def __init__(self, make, scale: bool, n_outputs: int, scale_y: bool = False):
         self.make, self.scale, self.n_outputs, self.scale_y = make, scale, n_outputs, scale_y
 
-    def _one(self):
+    def _one(self, n_features: int):
         steps = [SimpleImputer(strategy="median", keep_empty_features=True)] + ([StandardScaler()] if self.scale else [])
-        model = make_pipeline(*steps, self.make())
+        model = make_pipeline(*steps, self.make(n_features))
         return TransformedTargetRegressor(model, transformer=StandardScaler()) if self.scale_y else model
 
     def fit(self, X, Y, groups=None, X_dev=None, Y_dev=None):
-        self.models = [self._one().fit(X, Y[:, j]) for j in range(Y.shape[1])]
+        self.models = [self._one(X.shape[1]).fit(X, Y[:, j]) for j in range(Y.shape[1])]
         return self
 
     def predict(self, X):
@@ -165,16 +168,18 @@ class FeedForward:
 
 def build(kind: str, params: dict, n_outputs: int = 1, seed: int = 0, n_jobs: int = 1):
     if kind == "knn":
-        return _Sklearn(lambda: KNeighborsRegressor(**params), scale=True, n_outputs=n_outputs)
+        return _Sklearn(lambda d: KNeighborsRegressor(**params), scale=True, n_outputs=n_outputs)
     if kind == "svr":
-        return _Sklearn(lambda: SVR(kernel="rbf", **params), scale=True, n_outputs=n_outputs, scale_y=True)
+        svr = {k: v for k, v in params.items() if k != "gamma_scale"}
+        return _Sklearn(lambda d: SVR(kernel="rbf", **svr, gamma=params.get("gamma_scale", 1.0) / max(d, 1)),
+                        scale=True, n_outputs=n_outputs, scale_y=True)
     if kind == "xgb":
         from xgboost import XGBRegressor
-        return _Sklearn(lambda: XGBRegressor(**params, random_state=seed, n_jobs=n_jobs, tree_method="hist", verbosity=0),
+        return _Sklearn(lambda d: XGBRegressor(**params, random_state=seed, n_jobs=n_jobs, tree_method="hist", verbosity=0),
                         scale=False, n_outputs=n_outputs)
     if kind == "lgbm":
         from lightgbm import LGBMRegressor
-        return _Sklearn(lambda: LGBMRegressor(**params, subsample_freq=1, random_state=seed, n_jobs=n_jobs, verbose=-1),
+        return _Sklearn(lambda d: LGBMRegressor(**params, subsample_freq=1, random_state=seed, n_jobs=n_jobs, verbose=-1),
                         scale=False, n_outputs=n_outputs)
     if kind in ("ff", "ff_mt"):
         return FeedForward(n_outputs, seed=seed, n_jobs=n_jobs, **params)
