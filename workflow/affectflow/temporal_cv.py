@@ -62,6 +62,7 @@ class ClipSource:
         self.sampling = {**av_sampling.DEFAULTS, **sampling}
         self.sr, self.seed = int(sample_rate), int(seed)
         self._audio: dict[int, np.ndarray] = {}
+        self._faces: dict[int, tuple[pd.DataFrame, object]] = {}  # verified once; crops re-read per draw
         self.record = record
         self.draws: list[dict] = []  # the draws made, when recording (held-out clips: one draw each)
 
@@ -74,7 +75,9 @@ class ClipSource:
             times = np.round(np.arange(0.0, duration, 1.0 / self.audio_only_fps), 6)
             rows = pd.DataFrame({"t_start": times, "t_end": np.append(times[1:], duration), "face_found": False})
             return row, rows, np.zeros((len(times), self.crop_size, self.crop_size, 3), np.uint8)
-        rows, crops_path = face_cache.load(row["faces"])
+        if i not in self._faces:
+            self._faces[i] = face_cache.load(row["faces"])  # reads the Parquet and hashes the crops file
+        rows, crops_path = self._faces[i]
         crops = np.concatenate(list(face_cache.iter_crop_chunks(crops_path)))
         if len(crops) != len(rows):
             raise face_cache.FaceCacheError(f"{crops_path}: {len(crops)} crops for {len(rows)} rows")

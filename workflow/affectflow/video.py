@@ -15,9 +15,9 @@ from typing import Iterator
 import av
 import numpy as np
 
+from .grid import TIME_DECIMALS
 from .media import MediaError, _open
 
-TIME_DECIMALS = 6
 
 
 @dataclass(frozen=True)

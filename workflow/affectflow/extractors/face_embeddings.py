@@ -15,6 +15,7 @@ import pandas as pd
 
 from ..face import cache
 from ..face.detection import FaceDetectionError, torch_device
+from ..text.encoders import weights_file
 from .base import Extractor, ExtractorError, SessionMedia
 
 IMAGENET = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
@@ -163,7 +164,7 @@ class TransformersEfficientNet(FaceExtractor):
         except (OSError, ValueError) as exc:
             raise ExtractorError(f"extractor '{self.name}': cannot load '{model}' with from_pretrained "
                                  f"(a local folder with config.json and weights, or a hub id reachable from here): {exc}") from exc
-        self._weights = _pretrained_weights_file(model)
+        self._weights = weights_file(model)
         cfg = net.config
         self._size = int(getattr(cfg, "image_size", 224))
         self._labels = [cfg.id2label[i] for i in range(len(cfg.id2label))] if self.params.get("output", "logits") == "logits" else None
@@ -181,20 +182,6 @@ class TransformersEfficientNet(FaceExtractor):
         out = self.net()(pixel_values=to_tensor(crops, self._size, mean, std).to(self.device))
         y = out.logits if self._labels is not None else out.pooler_output
         return y.reshape(len(crops), -1).float().cpu().numpy()
-
-
-def _pretrained_weights_file(model: str) -> str | None:
-    local = Path(model)
-    names = ("model.safetensors", "pytorch_model.bin")
-    if local.is_dir():
-        return next((str(local / n) for n in names if (local / n).exists()), None)
-    from huggingface_hub import try_to_load_from_cache
-
-    for n in names:
-        hit = try_to_load_from_cache(model, n)
-        if isinstance(hit, str):
-            return hit
-    return None
 
 
 class VGG16LastConv(FaceExtractor):

@@ -11,6 +11,7 @@ Rows: one per window of ``window_s`` (0.96) every ``window_hop_s`` (default 0.96
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +30,7 @@ def _hz_to_mel(f):
     return 1127.0 * np.log(1.0 + np.asarray(f, dtype=np.float64) / 700.0)
 
 
+@lru_cache(maxsize=8)  # built once per n_fft, not per 0.96 s window
 def mel_matrix(n_fft: int = 512, sr: int = SAMPLE_RATE, n_mels: int = N_MELS, fmin: float = 125.0, fmax: float = 7500.0) -> np.ndarray:
     """``(n_fft//2+1, n_mels)`` triangular HTK-mel weights, as VGGish's ``spectrogram_to_mel_matrix``."""
     bins = _hz_to_mel(np.linspace(0.0, sr / 2, n_fft // 2 + 1))
@@ -36,6 +38,7 @@ def mel_matrix(n_fft: int = 512, sr: int = SAMPLE_RATE, n_mels: int = N_MELS, fm
     lower, centre, upper = edges[:-2], edges[1:-1], edges[2:]
     w = np.maximum(0.0, np.minimum((bins[:, None] - lower) / (centre - lower), (upper - bins[:, None]) / (upper - centre)))
     w[0, :] = 0.0  # the DC bin carries no mel weight in the reference
+    w.setflags(write=False)  # shared by the cache
     return w
 
 

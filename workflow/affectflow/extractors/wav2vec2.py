@@ -16,34 +16,19 @@ cache: nothing is downloaded at run time, ``HF_HUB_OFFLINE`` is honoured) or a l
 from __future__ import annotations
 
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from .. import store
 from ..segments import window_spans
+from ..text.encoders import weights_file
 from .audio import AudioExtractor, pooled_grid_frame, slice_span, windowed_frame
 from .base import ExtractorError
 from .vggish import device
 
 SAMPLE_RATE = 16000
 FRAME_S, RECEPTIVE_S = 0.02, 0.025  # wav2vec2's CNN: 320-sample stride, 400-sample receptive field
-
-
-def weights_file(model_ref: str) -> Path | None:
-    """The weights file ``from_pretrained`` loads for a local folder or a cached hub id."""
-    names = ("model.safetensors", "pytorch_model.bin", "model.safetensors.index.json", "pytorch_model.bin.index.json")
-    if Path(model_ref).is_dir():
-        found = [Path(model_ref) / n for n in names if (Path(model_ref) / n).is_file()]
-        return found[0] if found else None
-    from huggingface_hub import try_to_load_from_cache
-
-    for n in names:
-        hit = try_to_load_from_cache(model_ref, n)
-        if isinstance(hit, str):
-            return Path(hit)
-    return None
 
 
 def emotion_model_class():

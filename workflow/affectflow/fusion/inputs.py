@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import grid, join, labels, store
+from .. import join, labels, store
 
 SOURCES = ("store", "predictions", "avec")
 
@@ -146,11 +146,7 @@ def fusion_frames(dataset: str, sessions: list[str], modalities: dict[str, list[
     cols = [modality_columns(frames, m, specs, dataset, roots) for m, specs in modalities.items()]
     table = pd.concat([frames, *cols], axis=1)
     inputs = [c for part in cols for c in part.columns]
-    values = [c for c in inputs if not c.endswith(join.PRESENT)]
-    table[[c for c in inputs if c.endswith(join.PRESENT)]] = table[[c for c in inputs if c.endswith(join.PRESENT)]].astype(np.float32)
-    table, stacked = join.stack_context(table, values, context_frames)
-    return table, [*stacked, *[c for c in inputs if c.endswith(join.PRESENT)]]
-
-
-def hop_of(frames: pd.DataFrame) -> float:
-    return float(np.round(np.median(frames["t_end"] - frames["t_start"]), grid.TIME_DECIMALS))
+    present = [c for c in inputs if c.endswith(join.PRESENT)]
+    table[present] = table[present].astype(np.float32)
+    table, stacked = join.stack_context(table, [c for c in inputs if c not in present], context_frames)
+    return table, [*stacked, *present]

@@ -48,16 +48,20 @@ def unit_table(table: pd.DataFrame, cols: list[str], dims: list[str], unit: dict
         step = int(unit.get("frame_step", 1))
         return (table[table.groupby("session", sort=False).cumcount() % step == 0] if step > 1 else table), {}
     segs = load_segments(unit, table, dataset, roots)
-    keep = ("speaker", "partition")
     shift = unit.get("label_shift_s", 0.0)
-    if not isinstance(shift, list):
-        return segments.segment_table(table, segs, cols, dims, float(shift), keep=keep), {"label_shift": {"chosen_s": {d: float(shift) for d in dims}}}
-    base = segments.segment_table(table, segs, cols, dims, 0.0, keep=keep)
-    found = label_shift.optimise(table, segs, base[cols].to_numpy(dtype=np.float64), dims, shift,
-                                 tuning_pool(base), base["speaker"].astype(str).to_numpy(), folds, variance)
+    fixed = not isinstance(shift, list)
+    # inputs are pooled once; only the targets depend on the shift
+    out = segments.segment_table(table, segs, cols, dims, float(shift) if fixed else 0.0, keep=("speaker", "partition"))
+    if fixed:
+        return out, {"label_shift": {"chosen_s": {d: float(shift) for d in dims}}}
+    found = label_shift.optimise(table, segs, out[cols].to_numpy(dtype=np.float64), dims, shift,
+                                 tuning_pool(out), out["speaker"].astype(str).to_numpy(), folds, variance)
     log.info("label shift per dimension: %s (CV CCC per candidate %s: %s)", found["chosen_s"], found["candidates_s"],
              {d: [round(c, 3) for c in v] for d, v in found["cv_ccc"].items()})
-    return segments.segment_table(table, segs, cols, dims, found["chosen_s"], keep=keep), {"label_shift": found}
+    chosen = segments.targets(table, segs, dims, found["chosen_s"])
+    for c in [*dims, "label_valid"]:
+        out[c] = chosen[c].to_numpy()
+    return out, {"label_shift": found}
 
 
 def targets_from_emotion(table: pd.DataFrame, mapping: dict[str, dict[str, float]], dims: list[str]) -> pd.DataFrame:

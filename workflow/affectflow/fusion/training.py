@@ -40,11 +40,6 @@ def dim_ccc(Y: np.ndarray, P: np.ndarray, variance: str) -> list[float]:
     return [metrics.ccc(Y[:, j], P[:, j], variance=variance) for j in range(Y.shape[1])]
 
 
-def mean_ccc(Y: np.ndarray, P: np.ndarray, variance: str) -> float:
-    scores = dim_ccc(Y, P, variance)
-    return float(np.mean(scores)) if np.all(np.isfinite(scores)) else float("nan")
-
-
 class Tuner:
     def __init__(self, trials: int = 20, folds: int = 5, seed: int = 0, variance: str = "population",
                  ff: dict | None = None, n_jobs: int = 1):

@@ -62,8 +62,13 @@ def _need(path: Path) -> Path:
     return path
 
 
+def _text_bucket(text: str, n: int) -> int:
+    """A stable bucket in ``range(n)`` from the text itself (splits that survive reordering)."""
+    return int(hashlib.sha256(text.encode()).hexdigest()[:8], 16) % n
+
+
 def _hash_split(text: str) -> str:
-    h = int(hashlib.sha256(text.encode()).hexdigest()[:8], 16) % 10
+    h = _text_bucket(text, 10)
     return "test" if h == 0 else "dev" if h == 1 else "train"
 
 
@@ -159,7 +164,7 @@ def train_from_dev(corpus: TextCorpus, dev_share: float = 0.2) -> TextCorpus:
     ``dev_share`` (by text hash) kept as dev; test stays untouched."""
     table = corpus.table.copy()
     dev = table["split"] == "dev"
-    keep_dev = table["text"].map(lambda t: int(hashlib.sha256(t.encode()).hexdigest()[:8], 16) % 100 < dev_share * 100)
+    keep_dev = table["text"].map(lambda t: _text_bucket(t, 100) < dev_share * 100)
     table.loc[dev & ~keep_dev, "split"] = "train"
     return TextCorpus(corpus.name, corpus.language, table, classes=corpus.classes, dimensions=corpus.dimensions)
 
