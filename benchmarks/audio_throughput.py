@@ -42,7 +42,8 @@ def main(argv=None) -> int:
     import soundfile as sf
     import torch
 
-    from affectflow import extractors, media, vad
+    from affectflow import extractors
+    from affectflow.core import media, vad
 
     clips = sorted(EMODB.glob("*.wav"))[: args.clips]
     if not clips:

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from affectflow import video
+from affectflow.core import video
 from affectflow.extractors.face_embeddings import to_tensor
 from affectflow.face import align, detection
 from affectflow.face.nets import efficientnet_lite, mini_xception

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import yaml
 
-from affectflow.plan import planned_jobs
+from affectflow.core.plan import planned_jobs
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -12,7 +12,7 @@ os.environ.update(PYTHONPATH=os.pathsep.join(p for p in (_PACKAGE_ROOT, os.envir
 
 from snakemake.utils import min_version, validate
 
-import affectflow.config
+import affectflow.core.config
 from affectflow.models import FRAME_KINDS, FUSION_KINDS, SEQUENCE_KINDS, folds
 import affectflow.reporting
 from affectflow.datasets import DatasetError, build_manifest, check_files
@@ -23,8 +23,8 @@ from affectflow.fusion import report as fusion_report
 min_version("9.0")
 
 
-validate(config, schema=str(affectflow.config.SCHEMA_PATH))
-affectflow.config.check_references(config, source="config")
+validate(config, schema=str(affectflow.core.config.SCHEMA_PATH))
+affectflow.core.config.check_references(config, source="config")
 
 RESULTS = "results"
 MANIFESTS = {}
@@ -285,7 +285,7 @@ def model_inputs(wildcards):
     return {
         "labels": [f"{RESULTS}/labels/{wildcards.dataset}/{s}.parquet" for s in ss],
         "features": [f"{RESULTS}/features/{wildcards.dataset}/{ex}/{s}.parquet"
-                     for ex in affectflow.config.model_features(config, wildcards.model) for s in ss],
+                     for ex in affectflow.core.config.model_features(config, wildcards.model) for s in ss],
     }
 
 

@@ -1,5 +1,5 @@
 """Rule segment_session: one session's segments (IPUs, rolling windows or utterances) into the store."""
-from affectflow import logs, segments
+from affectflow.core import logs, segments
 
 logs.setup(snakemake.log[0])
 row = snakemake.params.row

@@ -3,7 +3,7 @@ import os
 
 os.environ["OMP_NUM_THREADS"] = str(snakemake.threads)  # torch reads it at import: no oversubscription between jobs
 
-from affectflow import logs  # noqa: E402
+from affectflow.core import logs  # noqa: E402
 from affectflow.face import cache  # noqa: E402
 
 logs.setup(snakemake.log[0])

@@ -6,7 +6,8 @@ os.environ.setdefault("OMP_NUM_THREADS", str(snakemake.threads))
 
 import torch  # noqa: E402
 
-from affectflow import extractors, logs  # noqa: E402
+from affectflow import extractors  # noqa: E402
+from affectflow.core import logs  # noqa: E402
 
 logs.setup(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)

@@ -1,8 +1,8 @@
 """Rule finetune_text: fine-tune a transformer classifier with LLRD on a labelled text corpus."""
 import json
 
-from affectflow import logs
-from affectflow.store import atomic_path
+from affectflow.core import logs
+from affectflow.core.store import atomic_path
 from affectflow.text import corpora, finetune
 
 log = logs.setup(snakemake.log[0])

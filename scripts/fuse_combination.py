@@ -3,9 +3,10 @@ import json
 
 import pandas as pd
 
-from affectflow import logs, store, tables
+from affectflow import tables
+from affectflow.core import logs, store
+from affectflow.core.store import atomic_path
 from affectflow.fusion import pipeline
-from affectflow.store import atomic_path
 
 log = logs.setup(snakemake.log[0])
 wc = snakemake.wildcards

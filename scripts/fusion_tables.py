@@ -3,7 +3,8 @@ import json
 
 import pandas as pd
 
-from affectflow import logs, store, tables
+from affectflow import tables
+from affectflow.core import logs, store
 from affectflow.models.sequence import fusion_tables
 
 log = logs.setup(snakemake.log[0])

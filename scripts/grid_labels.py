@@ -1,5 +1,5 @@
 """Rule grid_labels: one session's labels on the time grid."""
-from affectflow import labels, logs, media, store
+from affectflow.core import labels, logs, media, store
 
 log = logs.setup(snakemake.log[0])
 row = snakemake.params.row

@@ -1,7 +1,7 @@
 """Rule demo_session: generate one session of the synthetic demo corpus."""
 from pathlib import Path
 
-from affectflow import logs
+from affectflow.core import logs
 from affectflow.demo import demo_sessions, generate_session
 
 log = logs.setup(snakemake.log[0])

@@ -1,5 +1,6 @@
 """Rule score_model: metrics per partition and dimension, plus a trace plot of a test session."""
-from affectflow import evaluation, logs, plots, store, tables
+from affectflow import evaluation, plots, tables
+from affectflow.core import logs, store
 
 log = logs.setup(snakemake.log[0])
 pred = store.read(snakemake.input.predictions)

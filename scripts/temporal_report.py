@@ -1,7 +1,8 @@
 """Rule temporal_aggregation_report: accuracy per fold, recall per class, confusion matrix of one N."""
 import pandas as pd
 
-from affectflow import logs, temporal_report
+from affectflow import temporal_report
+from affectflow.core import logs
 
 logs.setup(snakemake.log[0])
 pred = pd.concat([pd.read_parquet(p) for p in snakemake.input], ignore_index=True)

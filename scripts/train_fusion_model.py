@@ -2,7 +2,7 @@
 import pandas as pd
 import torch
 
-from affectflow import logs
+from affectflow.core import logs
 from affectflow.models.sequence import run
 
 logs.setup(snakemake.log[0])

@@ -4,9 +4,9 @@ import json
 import numpy as np
 import pandas as pd
 
-from affectflow import join, logs, store
+from affectflow.core import join, logs, store
+from affectflow.core.store import atomic_path
 from affectflow.models import ridge
-from affectflow.store import atomic_path
 
 log = logs.setup(snakemake.log[0])
 cfg = snakemake.params.model

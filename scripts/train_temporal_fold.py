@@ -2,7 +2,8 @@
 import pandas as pd
 import torch
 
-from affectflow import logs, store, temporal_cv, tables
+from affectflow import temporal_cv, tables
+from affectflow.core import logs, store
 
 logs.setup(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)

@@ -1,5 +1,5 @@
 """Rule transcribe: one session's audio -> words.json with faster-whisper (word timestamps)."""
-from affectflow import logs, store
+from affectflow.core import logs, store
 from affectflow.text import asr, transcripts
 
 log = logs.setup(snakemake.log[0])

@@ -1,5 +1,5 @@
 """Rule tzirakis_attention_plot: per-frame modality attention of each strategy over one test session."""
-from affectflow import logs, store
+from affectflow.core import logs, store
 from affectflow.models.sequence import fusion_attention, fusion_plots
 
 log = logs.setup(snakemake.log[0])

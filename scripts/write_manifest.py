@@ -1,8 +1,8 @@
 """Rule manifest: write the dataset manifest as CSV."""
 import pandas as pd
 
-from affectflow import logs
-from affectflow.store import atomic_path
+from affectflow.core import logs
+from affectflow.core.store import atomic_path
 
 log = logs.setup(snakemake.log[0])
 table = pd.DataFrame(snakemake.params.table)

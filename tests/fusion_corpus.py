@@ -14,9 +14,9 @@ import zlib
 import numpy as np
 import pandas as pd
 
-from affectflow import labels, store
+from affectflow.core import labels, store
+from affectflow.core.store import atomic_path
 from affectflow.fusion import inputs
-from affectflow.store import atomic_path
 
 DIMS = ["arousal", "valence"]
 

@@ -13,7 +13,8 @@ import pytest
 import soundfile as sf
 import torch
 
-from affectflow import extractors, grid, media, store
+from affectflow import extractors
+from affectflow.core import grid, media, store
 from affectflow.demo import generate_session
 from affectflow.extractors.spectrogram import log_power_spectrogram, spectrogram_array
 from affectflow.extractors.vggish import build_vggish, patch

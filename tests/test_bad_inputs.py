@@ -3,9 +3,9 @@ from pathlib import Path
 
 import pytest
 
-from affectflow import checks, labels, media, textfiles
-from affectflow.text import transcripts
+from affectflow.core import checks, labels, media, textfiles
 from affectflow.extractors import SessionMedia, create
+from affectflow.text import transcripts
 
 import badinputs
 from badinputs import CASES, SECONDS, check_outcome, tone, write_mp4, write_wav

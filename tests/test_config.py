@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from affectflow import config
+from affectflow.core import config
 
 REPO = Path(__file__).resolve().parents[1]
 

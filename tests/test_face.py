@@ -8,7 +8,8 @@ import pyarrow.parquet as pq
 import pytest
 import torch
 
-from affectflow import extractors, store, video
+from affectflow import extractors
+from affectflow.core import store, video
 from affectflow.extractors.base import ExtractorError
 from affectflow.face import align, cache, detection
 from affectflow.face.detection import Face, FaceDetectionError, FaceSelector
@@ -343,7 +344,7 @@ def test_clips_stream_across_crop_chunks(tmp_path, length, hop):
 def test_config_names_an_undefined_detector_and_fills_detector_defaults():
     import yaml
 
-    from affectflow import config
+    from affectflow.core import config
     from conftest import REPO
 
     cfg = yaml.safe_load((REPO / "config.yaml").read_text())

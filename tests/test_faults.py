@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from affectflow import store
+from affectflow.core import store
 
 from badinputs import make_labels_longer, make_labels_unsorted, make_truncated_wav, label_times, ramp, tone, write_labels, write_wav
 

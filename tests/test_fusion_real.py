@@ -10,7 +10,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from affectflow import datasets, extractors, labels, media, store
+from affectflow import datasets, extractors
+from affectflow.core import labels, media, store
 from affectflow.fusion import pipeline, report
 from conftest import shared_data
 

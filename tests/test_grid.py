@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from affectflow import grid
+from affectflow.core import grid
 
 
 def test_grid_keeps_whole_frames_only():

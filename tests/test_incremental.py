@@ -11,7 +11,7 @@ import pytest
 import yaml
 from conftest import REPO, snakemake
 
-from affectflow.plan import job_set, planned_jobs
+from affectflow.core.plan import job_set, planned_jobs
 
 pytestmark = pytest.mark.slow
 

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from affectflow import labels
+from affectflow.core import labels
 
 
 def _write(tmp_path, text, name="s.csv"):

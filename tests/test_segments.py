@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import soundfile as sf
 
-from affectflow import media, segments, store, vad
+from affectflow.core import media, segments, store, vad
 from affectflow.demo import generate_session
 from conftest import shared_data
 
@@ -117,7 +117,7 @@ def test_segment_targets_average_the_right_shifted_valid_frames():
 def test_config_names_an_undefined_segmenter():
     import yaml
 
-    from affectflow import config
+    from affectflow.core import config
     from conftest import REPO
 
     cfg = yaml.safe_load((REPO / "config.yaml").read_text())

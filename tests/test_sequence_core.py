@@ -4,7 +4,8 @@ import pandas as pd
 import pytest
 import torch
 
-from affectflow import metrics, store
+from affectflow import metrics
+from affectflow.core import store
 from affectflow.models.sequence import data as seqdata
 from affectflow.models.sequence.base import SequenceModel
 from affectflow.models.sequence.dlstm import DLSTM

@@ -8,9 +8,9 @@ import torch
 
 from affectflow.models.sequence.attention import (BimodalAttentionFusion, EmbeddingAttention, HiddenLinearFusion,
                                                   OutputLinearFusion, masked_softmax)
+from affectflow.models.sequence import run, summary
 from affectflow.models.sequence.data import SequenceData, SessionArrays
 from affectflow.models.sequence.dlstm import DLSTM, DLSTMFusion
-from affectflow.models.sequence import run, summary
 from affectflow.models.sequence.train import TrainConfig, fit, load_checkpoint, save_checkpoint
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -228,7 +228,7 @@ def test_table1_puts_unimodal_dlstms_beside_their_fusions_with_mean_and_std():
 
 
 def test_every_sequence_kind_has_a_builder_and_a_schema_block():
-    from affectflow import config
+    from affectflow.core import config
     from affectflow.models import FUSION_KINDS, SEQUENCE_KINDS
 
     # the attention fusions and the JMT (issue 8) train through the same sequence core

@@ -8,7 +8,7 @@ import yaml
 from conftest import REPO, SMALL_DEMO, skeleton_config, snakemake
 from slurm_cluster import LocalSlurm, SlurmUnavailable, ensure_installed
 
-from affectflow.plan import planned_jobs
+from affectflow.core.plan import planned_jobs
 
 # The slice of the small demo's DAG run through SLURM (each SLURM job costs seconds of Snakemake
 # start-up): two sessions' media, their eGeMAPS LLDs and their labels (a localrule).

@@ -10,7 +10,7 @@ import polars as pl
 import pyarrow.parquet as pq
 import pytest
 
-from affectflow import store
+from affectflow.core import store
 
 
 def _table(n=5, session="s1"):
@@ -81,7 +81,7 @@ def test_a_writer_killed_mid_write_leaves_no_complete_looking_file(tmp_path):
     target = tmp_path / "feat.parquet"
     code = f"""
 import os, pandas as pd, numpy as np
-from affectflow import store
+from affectflow.core import store
 import pyarrow.parquet as pq
 real = pq.ParquetWriter.close
 def dying(self):

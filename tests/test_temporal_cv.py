@@ -50,7 +50,7 @@ def test_cremad_config_validates_with_paper_defaults_and_is_not_the_default(tmp_
 
     import yaml
 
-    from affectflow import config
+    from affectflow.core import config
     from conftest import REPO
 
     cfg = config.load(REPO / ".test/config-cremad.yaml")

@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from affectflow import store
+from affectflow.core import store
 from affectflow.extractors import SessionMedia, modality_of, run
 from affectflow.extractors.base import ExtractorError
 from affectflow.text.encoders import EncoderError, SequenceClassifier, TransformerEmbedder

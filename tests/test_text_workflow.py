@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from affectflow import store
+from affectflow.core import store
 from affectflow.text import asr, corpora
 from affectflow.text.encoders import SequenceClassifier
 from conftest import shared_data
@@ -87,7 +87,7 @@ def test_english_only_asr_model_refuses_another_language(tmp_path):
 
 
 def test_logits_extractor_needs_exactly_one_model_source():
-    from affectflow import config
+    from affectflow.core import config
 
     cfg = yaml.safe_load((REPO / "config.yaml").read_text())
     cfg["features"]["bad"] = {"kind": "text_logits", "finetuned": "nowhere"}

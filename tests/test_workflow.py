@@ -7,7 +7,7 @@ import pytest
 import yaml
 from conftest import REPO, demo_config, snakemake
 
-from affectflow import store
+from affectflow.core import store
 
 # The arousal CCC threshold for the held-out speaker. Chance is 0; the ridge on eGeMAPS reaches
 # about 0.8 on this corpus, so 0.5 fails only if the planted signal stops reaching the predictions.
@@ -96,7 +96,7 @@ def test_missing_media_file_stops_the_run_naming_it(tmp_path):
 
 @pytest.mark.slow
 def test_demo_interpausal_units_are_stored_per_session_and_give_segment_targets(demo_run):
-    from affectflow import segments
+    from affectflow.core import segments
 
     for s in ("demo01", "demo07"):
         path = demo_run / f"results/segments/demo/ipu/{s}.parquet"

@@ -4,8 +4,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import config as config_mod
-from .checks import ERROR, WARNING, check
+from .core import config as config_mod
+from .core.checks import ERROR, WARNING, check
 from .datasets import DatasetError
 
 

@@ -21,7 +21,8 @@ import logging
 import numpy as np
 import pandas as pd
 
-from . import av_sampling, media
+from . import av_sampling
+from .core import media
 from .face import cache as face_cache
 from .models import av_cnn
 

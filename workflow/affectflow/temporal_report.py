@@ -6,7 +6,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import plots, tables
-from .store import atomic_path
+from .core.store import atomic_path
 from .temporal_cv import summarise
 
 

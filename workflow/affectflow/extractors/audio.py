@@ -1,6 +1,6 @@
 """Shared plumbing of the audio extractors: decoding, window rows and the ``speech`` flag.
 
-Every audio extractor decodes with ``affectflow.media.load_audio`` (any track FFmpeg reads,
+Every audio extractor decodes with ``affectflow.core.media.load_audio`` (any track FFmpeg reads,
 resampled to ``sample_rate``, mono unless the extractor keeps channels) and, unless
 ``speech_flag: false``, adds a boolean ``speech`` column from silero-vad: True where speech
 covers at least half of the row's span. Non-speech rows keep their features; they are marked,
@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .. import grid, media as media_io, vad
+from ..core import grid, media as media_io, vad
 from .base import Extractor, ExtractorError, SessionMedia
 
 

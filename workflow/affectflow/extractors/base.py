@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .. import store
+from ..core import store
 
 log = logging.getLogger(__name__)
 

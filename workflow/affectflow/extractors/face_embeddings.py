@@ -56,7 +56,7 @@ class FaceExtractor(Extractor):
         return self._net
 
     def weights_sha256(self) -> str | None:
-        from .. import store
+        from ..core import store
 
         self.net()
         return store.sha256_file(self._weights) if self._weights else None

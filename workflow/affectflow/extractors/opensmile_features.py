@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import grid
-from ..segments import window_spans
+from ..core import grid
+from ..core.segments import window_spans
 from .audio import AudioExtractor, pooled_grid_frame, slice_span, windowed_frame
 from .base import ExtractorError
 

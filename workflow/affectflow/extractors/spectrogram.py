@@ -18,7 +18,7 @@ import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 from scipy.signal import get_window
 
-from ..segments import window_spans
+from ..core.segments import window_spans
 from .audio import AudioExtractor, slice_span
 from .base import ExtractorError
 

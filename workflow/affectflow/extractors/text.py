@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .. import grid, media as media_io, store
+from ..core import grid, media as media_io, store
 from ..text import align, transcripts
 from .base import Extractor, ExtractorError, SessionMedia
 

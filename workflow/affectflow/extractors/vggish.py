@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import store
-from ..segments import window_spans
+from ..core import store
+from ..core.segments import window_spans
 from .audio import AudioExtractor, slice_span, windowed_frame
 from .base import ExtractorError
 

@@ -20,8 +20,8 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from .. import store
-from ..segments import window_spans
+from ..core import store
+from ..core.segments import window_spans
 from ..text.encoders import weights_file
 from .audio import AudioExtractor, pooled_grid_frame, slice_span, windowed_frame
 from .base import ExtractorError

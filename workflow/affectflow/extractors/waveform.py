@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .. import grid
+from ..core import grid
 from .audio import AudioExtractor
 from .base import ExtractorError
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import store
+from ..core import store
 from .audio import AudioExtractor, pooled_grid_frame
 from .base import ExtractorError
 

@@ -32,7 +32,7 @@ from typing import Iterator
 import numpy as np
 import pandas as pd
 
-from .. import store, video
+from ..core import store, video
 from .align import align, eye_angle_deg
 from .detection import LANDMARKS, FaceDetector, FaceSelector, create
 

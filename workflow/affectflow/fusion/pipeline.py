@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import join, store
+from ..core import join, store
 from . import inputs, label_shift, segments, training
 
 log = logging.getLogger(__name__)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from .. import plots, tables
-from ..store import atomic_path
+from ..core.store import atomic_path
 
 SEP = "+"
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import grid
+from ..core import grid
 from .transcripts import Transcript
 
 CONTEXTS = ("utterance", "window", "word")

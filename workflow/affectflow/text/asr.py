@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
-from .. import media as media_io
+from ..core import media as media_io
 from .transcripts import Transcript, Utterance, Word
 
 SAMPLE_RATE = 16000  # Whisper's input rate

@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..textfiles import read_utf8
+from ..core.textfiles import read_utf8
 
 PAUSE_S = 0.3  # a silence longer than this between words ends an interpausal unit
 
@@ -243,7 +243,7 @@ def _looks_timed(text: str) -> bool:
 
 
 def write_json(transcript: Transcript, path: str | Path, session: str = "") -> Path:
-    from ..store import atomic_path
+    from ..core.store import atomic_path
 
     with atomic_path(path) as tmp:
         tmp.write_text(json.dumps(transcript.to_json(session), ensure_ascii=False, indent=1))

@@ -2,7 +2,7 @@
 
 A *modality* of a sequence model is a name and a list of extractor names from the feature store
 (``{"audio": ["egemaps_lld"], "video": ["face_expr"]}``); its extractors are joined on the label
-grid (``affectflow.join``) and concatenated per frame. Each modality carries a per-frame mask:
+grid (``affectflow.core.join``) and concatenated per frame. Each modality carries a per-frame mask:
 ``True`` where every one of its extractors had a row for the frame. Masked frames hold zeros in
 ``x`` so that tensors stay finite, but the mask travels with them and models must use it (a
 zero is never passed off as an observation). Values missing inside a present row (a column that
@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ... import join
+from ...core import join
 
 Modalities = dict[str, list[str]]
 

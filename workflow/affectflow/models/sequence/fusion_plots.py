@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from ...store import atomic_path  # noqa: E402
+from ...core.store import atomic_path  # noqa: E402
 
 
 def attention_columns(pred: pd.DataFrame, n_modalities: int) -> list[str]:

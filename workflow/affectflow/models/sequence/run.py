@@ -26,9 +26,9 @@ from typing import Callable
 import pandas as pd
 import torch
 
-from ... import store
+from ...core import store
+from ...core.store import atomic_path
 from .. import FUSION_KINDS, SEQUENCE_KINDS
-from ...store import atomic_path
 from . import data as seqdata
 from . import fusion_run
 from .base import SequenceModel

@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ... import evaluation, store
+from ... import evaluation
+from ...core import store
 
 # the paper's names of the fusion methods (kept here: the table jobs run without torch)
 FUSION_LABELS = {"attention": "Bimodal attention", "olb": "OLB", "hlb": "HLB"}

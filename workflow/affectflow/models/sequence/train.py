@@ -26,7 +26,7 @@ import pandas as pd
 import torch
 
 from ... import metrics
-from ...store import atomic_path
+from ...core.store import atomic_path
 from .base import SequenceModel
 from .data import SequenceData, SequenceDataset, SessionArrays
 from .losses import LOSSES

@@ -81,7 +81,7 @@ def read_utterances(path: str | Path, max_gap_s: float = 0.5) -> pd.DataFrame:
     """Utterances ``t_start``, ``t_end``, ``text`` of a transcript in any format the text branch
     reads (:func:`affectflow.text.transcripts.read`: words/utterances JSON, CSV/TSV, SRT/VTT);
     timed words alone are grouped into utterances at gaps longer than ``max_gap_s``."""
-    from .text import transcripts
+    from ..text import transcripts
 
     try:
         tr = transcripts.read(path, pause_s=max_gap_s)

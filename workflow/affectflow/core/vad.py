@@ -1,7 +1,7 @@
 """Voice activity: silero-vad's ONNX model (shipped inside the ``silero-vad`` package) → speech regions.
 
 The model runs through onnxruntime on 16 kHz (or 8 kHz) mono audio; audio is decoded with
-``affectflow.media`` (PyAV), never with silero's ``read_audio`` (which needs torchaudio). The
+``affectflow.core.media`` (PyAV), never with silero's ``read_audio`` (which needs torchaudio). The
 hysteresis, minimum durations and padding are silero's own ``get_speech_timestamps``.
 """
 from __future__ import annotations

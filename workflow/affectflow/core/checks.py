@@ -19,10 +19,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..datasets import build_manifest
+from ..datasets.demo import session_files
+from ..extractors import modality_of
 from . import labels as labels_mod, media, silence, textfiles
-from .datasets import build_manifest
-from .datasets.demo import session_files
-from .extractors import modality_of
 
 # labels and media whose ends differ by more than this are reported
 DURATION_TOLERANCE_S = 1.0
