@@ -13,12 +13,12 @@ os.environ.update(PYTHONPATH=os.pathsep.join(p for p in (_PACKAGE_ROOT, os.envir
 from snakemake.utils import min_version, validate
 
 import affectflow.core.config
-from affectflow.models import FRAME_KINDS, FUSION_KINDS, SEQUENCE_KINDS, folds
-import affectflow.reporting
 from affectflow.datasets import DatasetError, build_manifest, check_files
+from affectflow.evaluation import folds, report_categories
 from affectflow.extractors import modality_of
 from affectflow.fusion import inputs as fusion_inputs_mod
 from affectflow.fusion import report as fusion_report
+from affectflow.models import FRAME_KINDS, FUSION_KINDS, SEQUENCE_KINDS
 
 min_version("9.0")
 
@@ -204,8 +204,8 @@ def face_detector_gpu(wildcards):
 
 
 def report_category(wildcards):
-    # report items are grouped by the paper whose model produced them (affectflow.reporting)
-    return affectflow.reporting.category_of_model(wildcards.model, config["models"][wildcards.model])
+    # report items are grouped by the paper whose model produced them (affectflow.evaluation.report_categories)
+    return report_categories.category_of_model(wildcards.model, config["models"][wildcards.model])
 
 
 def dataset_fusions(dataset):

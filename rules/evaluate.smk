@@ -33,14 +33,14 @@ rule model_table:
         csv=f"{RESULTS}/tables/{{dataset}}/models.csv",
         html=report(
             f"{RESULTS}/tables/{{dataset}}/models.html",
-            category=affectflow.reporting.ALL_MODELS,
+            category=report_categories.ALL_MODELS,
             subcategory="{dataset}",
             labels={"item": "table"},
             caption="../report/models_table.rst",
         ),
         plot=report(
             f"{RESULTS}/plots/{{dataset}}/models_test_ccc.png",
-            category=affectflow.reporting.ALL_MODELS,
+            category=report_categories.ALL_MODELS,
             subcategory="{dataset}",
             labels={"item": "pooled test CCC plot"},
             caption="../report/models_plot.rst",

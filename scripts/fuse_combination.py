@@ -3,9 +3,9 @@ import json
 
 import pandas as pd
 
-from affectflow import tables
 from affectflow.core import logs, store
 from affectflow.core.store import atomic_path
+from affectflow.evaluation import tables
 from affectflow.fusion import pipeline
 
 log = logs.setup(snakemake.log[0])

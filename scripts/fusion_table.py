@@ -3,8 +3,8 @@ import json
 
 import pandas as pd
 
-from affectflow import tables
 from affectflow.core import logs
+from affectflow.evaluation import tables
 from affectflow.fusion import report
 
 log = logs.setup(snakemake.log[0])

@@ -3,8 +3,8 @@ import json
 
 import pandas as pd
 
-from affectflow import tables
 from affectflow.core import logs, store
+from affectflow.evaluation import tables
 from affectflow.models.sequence import fusion_tables
 
 log = logs.setup(snakemake.log[0])

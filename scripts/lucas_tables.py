@@ -1,6 +1,6 @@
 """Rule lucas_tables: Tables 1 and 2 of Lucas et al. (RECOLA DLSTM paper) on one dataset."""
-from affectflow import tables
 from affectflow.core import logs
+from affectflow.evaluation import tables
 from affectflow.models.sequence import summary
 
 log = logs.setup(snakemake.log[0])

@@ -2,7 +2,7 @@
 from pathlib import Path
 
 from affectflow.core import logs
-from affectflow.demo import demo_sessions, generate_session
+from affectflow.datasets.demo_corpus import demo_sessions, generate_session
 
 log = logs.setup(snakemake.log[0])
 opts = snakemake.params.options

@@ -1,8 +1,8 @@
 """Rule model_table: every model of a dataset in one table (Markdown + CSV) and a bar plot."""
 import pandas as pd
 
-from affectflow import plots, tables
 from affectflow.core import logs
+from affectflow.evaluation import plots, tables
 
 log = logs.setup(snakemake.log[0])
 scores = {m: pd.read_csv(p) for m, p in zip(snakemake.params.models, snakemake.input.scores)}

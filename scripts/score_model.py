@@ -1,11 +1,11 @@
 """Rule score_model: metrics per partition and dimension, plus a trace plot of a test session."""
-from affectflow import evaluation, plots, tables
 from affectflow.core import logs, store
+from affectflow.evaluation import plots, scoring, tables
 
 log = logs.setup(snakemake.log[0])
 pred = store.read(snakemake.input.predictions)
 dims = list(snakemake.params.dimensions)
-scores = evaluation.score_predictions(pred, dims, snakemake.params.variance)
+scores = scoring.score_predictions(pred, dims, snakemake.params.variance)
 tables.write_csv(scores, snakemake.output.scores)
 log.info("\n%s", scores.to_string())
 held_out = pred.loc[pred["partition"] == "test", "session"]

@@ -1,6 +1,6 @@
 """Rule sequence_tables: every sequence model of a dataset, mean ± std over its repeats."""
-from affectflow import tables
 from affectflow.core import logs
+from affectflow.evaluation import tables
 from affectflow.models.sequence import summary
 
 log = logs.setup(snakemake.log[0])

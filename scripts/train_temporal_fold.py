@@ -2,8 +2,9 @@
 import pandas as pd
 import torch
 
-from affectflow import temporal_cv, tables
+from affectflow import temporal_cv
 from affectflow.core import logs, store
+from affectflow.evaluation import tables
 
 logs.setup(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)

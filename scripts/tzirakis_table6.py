@@ -1,8 +1,8 @@
 """Rule tzirakis_table6: Table 6 of Tzirakis et al. — the five fusion strategies, arousal and valence."""
 import pandas as pd
 
-from affectflow import tables
 from affectflow.core import logs
+from affectflow.evaluation import tables
 from affectflow.models.sequence import fusion_tables
 
 log = logs.setup(snakemake.log[0])

@@ -1,9 +1,9 @@
 """Rule waligora_table1: Table 1 of Waligora et al. — the JMT on the official split and each fold."""
 import pandas as pd
 
-from affectflow import tables
 from affectflow.core import logs
 from affectflow.core.store import atomic_path
+from affectflow.evaluation import tables
 from affectflow.models.sequence import fusion_tables
 
 log = logs.setup(snakemake.log[0])

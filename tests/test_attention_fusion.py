@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from affectflow.models import folds
+from affectflow.evaluation import folds
 from affectflow.models.sequence import fusion_run, fusion_tables
 from affectflow.models.sequence.fusion_attention import (STRATEGIES, AttentionFusionModel, CrossModalHierarchicalAttention,
                                                          HierarchicalAttention, SelectiveAttention, SelfAttentionFusion)

@@ -15,7 +15,7 @@ import torch
 
 from affectflow import extractors
 from affectflow.core import grid, media, store
-from affectflow.demo import generate_session
+from affectflow.datasets.demo_corpus import generate_session
 from affectflow.extractors.spectrogram import log_power_spectrogram, spectrogram_array
 from affectflow.extractors.vggish import build_vggish, patch
 from affectflow.extractors.waveform import waveform_array

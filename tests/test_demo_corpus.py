@@ -1,4 +1,4 @@
-"""Tests for the synthetic demo corpus (affectflow.demo).
+"""Tests for the synthetic demo corpus (affectflow.datasets.demo_corpus).
 
 They check that generation is deterministic, that the media are real,
 decodable formats, and that the PLANTED signals can be recovered from the
@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from affectflow.demo import LEXICONS, demo_sessions, generate_session, polarity_of
-from affectflow.demo.labels import make_labels
+from affectflow.datasets.demo_corpus import LEXICONS, demo_sessions, generate_session, polarity_of
+from affectflow.datasets.demo_corpus.labels import make_labels
 
 DURATION = 30.0   # long enough for ~8 utterances / ~70 words, still ~1.5 s to generate
 FPS = 25
@@ -223,8 +223,8 @@ def test_label_dimensions_uncorrelated(index):
 
 
 def test_speakers_look_and_sound_different():
-    from affectflow.demo.face import FaceRig
-    from affectflow.demo.speakers import speaker
+    from affectflow.datasets.demo_corpus.face import FaceRig
+    from affectflow.datasets.demo_corpus.speakers import speaker
 
     frames = [FaceRig(speaker(k), SIZE).render(6, 4, 0, 0).astype(float) for k in range(4)]
     for i in range(4):

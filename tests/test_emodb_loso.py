@@ -11,7 +11,7 @@ import pytest
 
 from affectflow import extractors
 from affectflow.datasets.emodb import manifest as emodb_manifest
-from affectflow.speaker_cv import loso_uar
+from affectflow.evaluation.speaker_cv import loso_uar
 from conftest import shared_data
 
 

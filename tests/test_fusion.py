@@ -3,8 +3,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from affectflow import metrics
 from affectflow.core import config, store
+from affectflow.evaluation import metrics
 from affectflow.fusion import inputs, models, pipeline, report, segments, training
 from fusion_corpus import DIMS, make_corpus, write_predictions
 

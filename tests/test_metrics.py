@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from affectflow import metrics as m
+from affectflow.evaluation import metrics as m
 
 # (truth, prediction, population, np.cov / sample, AVEC mixed)
 CCC_VECTORS = [

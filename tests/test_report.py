@@ -6,15 +6,15 @@ import shutil
 import pytest
 from conftest import snakemake
 
-from affectflow import reporting
+from affectflow.evaluation import report_categories
 
 
 def test_model_categories_are_papers_or_baselines(monkeypatch):
-    assert reporting.category_of_model("ridge_egemaps", {"kind": "ridge"}) == reporting.BASELINES
-    monkeypatch.setitem(reporting.PAPER_OF_KIND, "jmt", "waligora")
-    assert reporting.category_of_model("jmt_affwild2", {"kind": "jmt"}) == reporting.PAPERS["waligora"]
+    assert report_categories.category_of_model("ridge_egemaps", {"kind": "ridge"}) == report_categories.BASELINES
+    monkeypatch.setitem(report_categories.PAPER_OF_KIND, "jmt", "waligora")
+    assert report_categories.category_of_model("jmt_affwild2", {"kind": "jmt"}) == report_categories.PAPERS["waligora"]
     with pytest.raises(KeyError, match="model 'x': unknown paper 'nobody'"):
-        reporting.category_of_model("x", {"kind": "ridge", "paper": "nobody"})
+        report_categories.category_of_model("x", {"kind": "ridge", "paper": "nobody"})
 
 
 @pytest.mark.slow

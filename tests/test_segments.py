@@ -9,7 +9,7 @@ import pytest
 import soundfile as sf
 
 from affectflow.core import media, segments, store, vad
-from affectflow.demo import generate_session
+from affectflow.datasets.demo_corpus import generate_session
 from conftest import shared_data
 
 

@@ -4,8 +4,8 @@ import pandas as pd
 import pytest
 import torch
 
-from affectflow import metrics
 from affectflow.core import store
+from affectflow.evaluation import metrics
 from affectflow.models.sequence import data as seqdata
 from affectflow.models.sequence.base import SequenceModel
 from affectflow.models.sequence.dlstm import DLSTM

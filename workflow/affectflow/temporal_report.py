@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import plots, tables
 from .core.store import atomic_path
+from .evaluation import plots, tables
 from .temporal_cv import summarise
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..demo import demo_sessions
+from .demo_corpus import demo_sessions
 from .manifest import Manifest
 
 DEMO_ROOT = "results/demo"

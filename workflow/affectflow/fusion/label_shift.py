@@ -16,7 +16,7 @@ from sklearn.linear_model import RidgeCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from .. import metrics
+from ..evaluation import metrics
 from . import segments, training
 
 ALPHAS = np.logspace(-2, 4, 13)

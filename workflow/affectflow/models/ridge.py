@@ -17,7 +17,7 @@ from sklearn.model_selection import GroupKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from .. import metrics
+from ..evaluation import metrics
 
 log = logging.getLogger(__name__)
 

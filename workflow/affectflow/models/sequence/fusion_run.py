@@ -10,7 +10,7 @@ Kinds (``FUSION_KINDS``) and the config keys they read (defaults in the config s
                       ``heads``, ``encoder_layers``, ``attention`` (sigmoid | softmax),
                       ``fc_sizes`` ([1024, 128]), ``dropout``, and ``folds``.
 
-Folds (``affectflow.models.folds``): each (model, fold, repeat) is one training job.
+Folds (``affectflow.evaluation.folds``): each (model, fold, repeat) is one training job.
 """
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Training losses on batches of sequences, masked to the frames with a valid label.
 
 ``ccc_loss``: 1 − CCC computed per sequence with population moments (1/N, the convention of
-training losses, see ``affectflow.metrics``), averaged over the sequences and the dimensions.
+training losses, see ``affectflow.evaluation.metrics``), averaged over the sequences and the dimensions.
 Sequences with fewer than two valid frames have no CCC and are left out of the mean.
 ``mse_loss``: mean squared error over the valid frames and the dimensions.
 """

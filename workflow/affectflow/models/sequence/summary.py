@@ -1,6 +1,6 @@
 """Scores of repeated trainings, mean ± std over repeats, and the RECOLA DLSTM paper's tables.
 
-Every repeat's predictions are scored on their own (``evaluation.score_predictions``: pooled and
+Every repeat's predictions are scored on their own (``scoring.score_predictions``: pooled and
 per-session CCC, PCC, MAE, RMSE per partition and dimension); the tables report the mean and the
 standard deviation (N−1) of those scores over the repeats. Lucas et al. compute "the CCC … for
 each sequence in the test partition and averaged over the sequences", so their tables use the
@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ... import evaluation
 from ...core import store
+from ...evaluation import scoring
 
 # the paper's names of the fusion methods (kept here: the table jobs run without torch)
 FUSION_LABELS = {"attention": "Bimodal attention", "olb": "OLB", "hlb": "HLB"}
@@ -32,7 +32,7 @@ def repeat_scores(predictions: dict[tuple[str, int], pd.DataFrame], dims: list[s
     """One row per (model, repeat, partition, dimension) from ``{(model, repeat): prediction table}``."""
     parts = []
     for (model, repeat), pred in predictions.items():
-        scores = evaluation.score_predictions(pred, dims, variance)
+        scores = scoring.score_predictions(pred, dims, variance)
         parts.append(scores.assign(model=model, repeat=repeat))
     out = pd.concat(parts, ignore_index=True)
     return out[["model", "repeat", *[c for c in out.columns if c not in ("model", "repeat")]]]

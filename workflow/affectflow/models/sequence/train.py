@@ -25,8 +25,8 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ... import metrics
 from ...core.store import atomic_path
+from ...evaluation import metrics
 from .base import SequenceModel
 from .data import SequenceData, SequenceDataset, SessionArrays
 from .losses import LOSSES

@@ -9,7 +9,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from .core.store import atomic_path  # noqa: E402
+from ..core.store import atomic_path  # noqa: E402
 
 
 def prediction_traces(pred: pd.DataFrame, dims: list[str], session: str, path: str | Path, title: str) -> None:

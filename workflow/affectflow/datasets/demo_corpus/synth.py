@@ -92,7 +92,7 @@ def generate_session(out_dir, session: str, index: int, seed: int = 0, duration_
 
 
 def main(argv=None) -> None:
-    """``python -m affectflow.demo.synth OUT_DIR [--n 8] [--seed 0] [--duration 60]``"""
+    """``python -m affectflow.datasets.demo_corpus.synth OUT_DIR [--n 8] [--seed 0] [--duration 60]``"""
     import argparse
 
     from .sessions import demo_sessions

@@ -6,7 +6,7 @@ so the project can run every stage end to end offline.  Planted signals:
 arousal drives the synthetic voice (F0, level, speaking rate), valence drives
 word choice in the transcript, and the face carries weaker, noisy cues of
 both (head motion ~ arousal, mouth-corner smile/frown ~ valence).
-See :mod:`affectflow.demo.synth` for details.
+See :mod:`affectflow.datasets.demo_corpus.synth` for details.
 """
 
 from .lexicon import LEXICONS, NEGATIVE, NEUTRAL, POSITIVE, polarity_of

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .core.store import atomic_path
+from ..core.store import atomic_path
 
 VARIANCE_WORDS = {
     "population": "population moments (1/N)",
