@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from affectflow.fusion import report, sentences, training
+from affectflow.models.late_fusion import report, sentences, training
 from affectflow.text import corpora, encoders, lexicons
 
 KINDS = ["knn", "ff", "svr", "xgb", "lgbm", "ff_mt"]

@@ -16,9 +16,9 @@ import affectflow.core.config
 from affectflow.datasets import DatasetError, build_manifest, check_files
 from affectflow.evaluation import folds, report_categories
 from affectflow.extractors import modality_of
-from affectflow.fusion import inputs as fusion_inputs_mod
-from affectflow.fusion import report as fusion_report
 from affectflow.models import FRAME_KINDS, FUSION_KINDS, SEQUENCE_KINDS
+from affectflow.models.late_fusion import inputs as fusion_inputs_mod
+from affectflow.models.late_fusion import report as fusion_report
 
 min_version("9.0")
 
@@ -362,13 +362,13 @@ def temporal_models(dataset):
 
 
 def temporal_clips(dataset, tagg):
-    from affectflow.temporal_cv import clip_table
+    from affectflow.models.temporal_aggregation.cv import clip_table
 
     return clip_table(MANIFESTS[dataset].table, config["temporal_aggregation"][tagg]["target"], dataset)
 
 
 def temporal_folds(dataset, tagg):
-    from affectflow.temporal_cv import actor_folds
+    from affectflow.models.temporal_aggregation.cv import actor_folds
 
     return actor_folds(temporal_clips(dataset, tagg)["speaker"], config["temporal_aggregation"][tagg]["folds"])
 

@@ -6,7 +6,7 @@ import pandas as pd
 from affectflow.core import logs, store
 from affectflow.core.store import atomic_path
 from affectflow.evaluation import tables
-from affectflow.fusion import pipeline
+from affectflow.models.late_fusion import pipeline
 
 log = logs.setup(snakemake.log[0])
 wc = snakemake.wildcards

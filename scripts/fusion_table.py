@@ -5,7 +5,7 @@ import pandas as pd
 
 from affectflow.core import logs
 from affectflow.evaluation import tables
-from affectflow.fusion import report
+from affectflow.models.late_fusion import report
 
 log = logs.setup(snakemake.log[0])
 wc = snakemake.wildcards

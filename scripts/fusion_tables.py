@@ -5,16 +5,16 @@ import pandas as pd
 
 from affectflow.core import logs, store
 from affectflow.evaluation import tables
-from affectflow.models.sequence import fusion_tables
+from affectflow.models.sequence.summary import fold_scores, over_fold_repeats
 
 log = logs.setup(snakemake.log[0])
 dims, variance = list(snakemake.params.dimensions), snakemake.params.variance
 keys = [(m, str(f), int(r)) for m, f, r in snakemake.params.runs]
-scores = fusion_tables.fold_scores({k: store.read(p) for k, p in zip(keys, snakemake.input.predictions)}, dims, variance)
+scores = fold_scores({k: store.read(p) for k, p in zip(keys, snakemake.input.predictions)}, dims, variance)
 info = pd.DataFrame([json.loads(open(p).read()) for p in snakemake.input.info])
 timing = info.groupby("model").agg(seconds_per_epoch=("seconds_per_epoch", "mean"), epochs_run=("epochs_run", "mean"),
                                    device=("device", "first")).reset_index()
-table = fusion_tables.over_repeats(scores).merge(timing, on="model", how="left")
+table = over_fold_repeats(scores).merge(timing, on="model", how="left")
 tables.write_csv(scores, snakemake.output.repeats)
 tables.write_csv(table, snakemake.output.csv)
 tables.write_markdown(table, snakemake.output.markdown, f"{snakemake.wildcards.dataset}: attention-fusion models per fold over repeats",

@@ -1,6 +1,7 @@
 """Rule lucas_tables: Tables 1 and 2 of Lucas et al. (RECOLA DLSTM paper) on one dataset."""
 from affectflow.core import logs
 from affectflow.evaluation import tables
+from affectflow.models.dlstm.tables import lucas_table1, lucas_table2
 from affectflow.models.sequence import summary
 
 log = logs.setup(snakemake.log[0])
@@ -8,8 +9,8 @@ dims, models, variance = list(snakemake.params.dimensions), snakemake.params.mod
 dataset = snakemake.wildcards.dataset
 scores, _ = summary.scores_and_timing(snakemake.params.runs, snakemake.input.predictions, snakemake.input.info, dims, variance)
 over = summary.over_repeats(scores)
-t1 = summary.lucas_table1(over, models, dims)
-t2 = summary.lucas_table2(over, models, dims, dataset)
+t1 = lucas_table1(over, models, dims)
+t2 = lucas_table2(over, models, dims, dataset)
 caption = summary.caption(tables.VARIANCE_WORDS[variance], dict(zip(over["model"], over["repeats"])))
 tables.write_markdown(t1, snakemake.output.table1, f"{dataset}: Table 1 of Lucas et al. — uni-modal DLSTMs and their fusion",
                       caption + " Fusion rows fuse frozen pre-trained DLSTMs (repeat `pretrained_repeat` of each).")

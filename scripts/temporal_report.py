@@ -1,10 +1,10 @@
 """Rule temporal_aggregation_report: accuracy per fold, recall per class, confusion matrix of one N."""
 import pandas as pd
 
-from affectflow import temporal_report
 from affectflow.core import logs
+from affectflow.models.temporal_aggregation import report
 
 logs.setup(snakemake.log[0])
 pred = pd.concat([pd.read_parquet(p) for p in snakemake.input], ignore_index=True)
-temporal_report.write_segments_report(pred, list(snakemake.params.classes), int(snakemake.wildcards.segments),
+report.write_segments_report(pred, list(snakemake.params.classes), int(snakemake.wildcards.segments),
                                       snakemake.wildcards.tagg, dict(snakemake.output))

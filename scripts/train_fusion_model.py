@@ -1,4 +1,4 @@
-"""Rule train_fusion_model: one (fold, repeat) of one attention-fusion model (see affectflow.models.sequence.fusion_run)."""
+"""Rule train_fusion_model: one (fold, repeat) of one attention-fusion model (see affectflow.models.sequence.run)."""
 import pandas as pd
 import torch
 

@@ -2,9 +2,9 @@
 import pandas as pd
 import torch
 
-from affectflow import temporal_cv
 from affectflow.core import logs, store
 from affectflow.evaluation import tables
+from affectflow.models.temporal_aggregation import cv
 
 logs.setup(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)
@@ -12,7 +12,7 @@ clips = pd.DataFrame(snakemake.params.clips)
 faces = iter(snakemake.input.faces)  # one cache per clip with video, in clip order
 clips["faces"] = [next(faces) if video else "" for video in clips["video"]]
 model = dict(snakemake.params.model)
-pred, draws, history = temporal_cv.run_fold(clips, dict(snakemake.params.folds), int(snakemake.wildcards.fold),
+pred, draws, history = cv.run_fold(clips, dict(snakemake.params.folds), int(snakemake.wildcards.fold),
                                             list(snakemake.params.classes), model, seed=snakemake.params.seed)
 tables.write_csv(history, snakemake.output.history)
 with store.atomic_path(snakemake.output.draws) as tmp:

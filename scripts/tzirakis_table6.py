@@ -3,11 +3,12 @@ import pandas as pd
 
 from affectflow.core import logs
 from affectflow.evaluation import tables
-from affectflow.models.sequence import fusion_tables
+from affectflow.models.attention_fusion.tables import tzirakis_table6
+from affectflow.models.sequence.summary import over_fold_repeats
 
 log = logs.setup(snakemake.log[0])
-summary = fusion_tables.over_repeats(pd.read_csv(snakemake.input.repeats, dtype={"fold": str}))
-table = fusion_tables.tzirakis_table6(summary, snakemake.params.models, list(snakemake.params.dimensions))
+summary = over_fold_repeats(pd.read_csv(snakemake.input.repeats, dtype={"fold": str}))
+table = tzirakis_table6(summary, snakemake.params.models, list(snakemake.params.dimensions))
 repeats = sorted({c["repeats"] for c in snakemake.params.models.values()})
 tables.write_csv(table, snakemake.output.csv)
 tables.write_markdown(table.drop(columns="model"), snakemake.output.markdown,

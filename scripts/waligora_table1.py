@@ -4,12 +4,13 @@ import pandas as pd
 from affectflow.core import logs
 from affectflow.core.store import atomic_path
 from affectflow.evaluation import tables
-from affectflow.models.sequence import fusion_tables
+from affectflow.models.jmt.tables import waligora_table1
+from affectflow.models.sequence.summary import over_fold_repeats
 
 log = logs.setup(snakemake.log[0])
-summary = fusion_tables.over_repeats(pd.read_csv(snakemake.input.repeats, dtype={"fold": str}))
+summary = over_fold_repeats(pd.read_csv(snakemake.input.repeats, dtype={"fold": str}))
 dims = list(snakemake.params.dimensions)
-parts = [fusion_tables.waligora_table1(summary, m, dims, snakemake.params.folds[m]).assign(model=m) for m in snakemake.params.models]
+parts = [waligora_table1(summary, m, dims, snakemake.params.folds[m]).assign(model=m) for m in snakemake.params.models]
 table = pd.concat(parts, ignore_index=True)
 tables.write_csv(table, snakemake.output.csv)
 text = []

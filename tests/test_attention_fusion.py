@@ -8,10 +8,13 @@ import torch
 from torch import nn
 
 from affectflow.evaluation import folds
-from affectflow.models.sequence import fusion_run, fusion_tables
-from affectflow.models.sequence.fusion_attention import (STRATEGIES, AttentionFusionModel, CrossModalHierarchicalAttention,
-                                                         HierarchicalAttention, SelectiveAttention, SelfAttentionFusion)
-from affectflow.models.sequence.jmt import JointMultimodalTransformer, attend
+from affectflow.models.attention_fusion.network import (STRATEGIES, AttentionFusionModel, CrossModalHierarchicalAttention,
+                                                        HierarchicalAttention, SelectiveAttention, SelfAttentionFusion)
+from affectflow.models.attention_fusion.tables import tzirakis_table6
+from affectflow.models.jmt.network import JointMultimodalTransformer, attend
+from affectflow.models.jmt.tables import waligora_table1
+from affectflow.models.sequence import run
+from affectflow.models.sequence.summary import over_fold_repeats
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -216,13 +219,13 @@ def test_a_masked_modality_does_not_contribute_whatever_it_holds(name):
         np.testing.assert_allclose(w.sum(-1).numpy(), 1.0, atol=1e-5)
 
 
-def test_fusion_models_build_from_config_with_the_papers_sizes():
+def test_attention_fusion_and_jmt_build_from_config_with_the_papers_sizes():
     cfg = {"kind": "attention_fusion", "modalities": {m: ["x"] for m in DIMS}, "strategy": "self_attention"}
-    model = fusion_run.build("t", cfg, DIMS, 2)
+    model = run.build("t", {"t": cfg}, DIMS, 2)
     assert model.lstm.hidden_size == 256 and model.lstm.num_layers == 1  # 1-layer LSTM, 256 units
     assert model.fusion.output_size == 4 * 64  # p heads × D_s
     with pytest.raises(ValueError, match="'audio' and 'visual'"):
-        fusion_run.build("j", {"kind": "jmt", "modalities": {"audio": ["x"], "text": ["y"]}}, DIMS, 2)
+        run.build("j", {"j": {"kind": "jmt", "modalities": {"audio": ["x"], "text": ["y"]}}}, DIMS, 2)
 
 
 MANIFEST = pd.DataFrame({"session": [f"s{i}" for i in range(8)], "speaker": ["1", "1", "2", "2", "3", "3", "4", "4"],
@@ -252,14 +255,14 @@ def test_table6_and_the_fold_table_in_the_papers_layouts():
         for dim, c in (("arousal", a), ("valence", v)):
             rows.append({"model": model, "fold": fold, "repeat": repeat, "partition": "devel", "dimension": dim,
                          "ccc_pooled": c, "ccc_per_sequence": c - 0.1, "n_sessions": 2})
-    summary = fusion_tables.over_repeats(pd.DataFrame(rows))
+    summary = over_fold_repeats(pd.DataFrame(rows))
     models_cfg = {"t_hier": {"kind": "attention_fusion", "strategy": "hierarchical", "modalities": {"text": [], "audio": []}},
                   "t_cat": {"kind": "attention_fusion", "strategy": "concatenation", "modalities": {"text": [], "audio": []}}}
-    t6 = fusion_tables.tzirakis_table6(summary, models_cfg, ["arousal", "valence"])
+    t6 = tzirakis_table6(summary, models_cfg, ["arousal", "valence"])
     assert list(t6["Method"]) == ["Concatenation (text + audio)", "Hierarchical attention (text + audio)"]  # the paper's order
     assert list(t6.columns[:4]) == ["Method", "model", "Arousal", "Valence"]
     assert t6.loc[1, "Arousal"] == "0.600 (±0.141)" and t6.loc[0, "Valence"] == "0.100" and t6.loc[1, "paper arousal"] == "0.785"
-    t1 = fusion_tables.waligora_table1(summary, "jmt", ["arousal", "valence"], ["official", "1", "2"])
+    t1 = waligora_table1(summary, "jmt", ["arousal", "valence"], ["official", "1", "2"])
     assert list(t1.columns) == ["Val set", "Valence", "Arousal", "Avg."]
     assert list(t1["Val set"]) == ["Official", "fold-1", "fold-2", "mean over folds 1–2"]
     assert t1.loc[1, "Avg."] == "0.300" and t1.loc[3, "Valence"] == "0.600 (±0.283)" and t1.loc[3, "Avg."] == "0.450"

@@ -6,9 +6,9 @@ import torch
 
 from affectflow.core import store
 from affectflow.evaluation import metrics
+from affectflow.models.dlstm.network import DLSTM
 from affectflow.models.sequence import data as seqdata
 from affectflow.models.sequence.base import SequenceModel
-from affectflow.models.sequence.dlstm import DLSTM
 from affectflow.models.sequence.losses import ccc_loss, ccc_per_sequence, mse_loss
 from affectflow.models.sequence.train import TrainConfig, fit, load_checkpoint, predict, prediction_table, seed_everything
 

@@ -6,11 +6,12 @@ import pandas as pd
 import pytest
 import torch
 
-from affectflow.models.sequence.attention import (BimodalAttentionFusion, EmbeddingAttention, HiddenLinearFusion,
-                                                  OutputLinearFusion, masked_softmax)
+from affectflow.models.dlstm.attention import BimodalAttentionFusion, EmbeddingAttention, HiddenLinearFusion, OutputLinearFusion
+from affectflow.models.dlstm.network import DLSTM, DLSTMFusion
+from affectflow.models.dlstm.tables import lucas_table1
 from affectflow.models.sequence import run, summary
+from affectflow.models.sequence.base import masked_softmax
 from affectflow.models.sequence.data import SequenceData, SessionArrays
-from affectflow.models.sequence.dlstm import DLSTM, DLSTMFusion
 from affectflow.models.sequence.train import TrainConfig, fit, load_checkpoint, save_checkpoint
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -220,7 +221,7 @@ def test_table1_puts_unimodal_dlstms_beside_their_fusions_with_mean_and_std():
     scores = pd.DataFrame([{"model": m, "repeat": r, "partition": "test", "dimension": d, "ccc_per_sequence": val + 0.02 * r,
                             "ccc_pooled": 0.0, "mae": 0.0, "n_sessions": 2}
                            for m, val in (("a", 0.4), ("v", 0.2), ("f", 0.5)) for r in range(3) for d in ("arousal", "valence")])
-    table = summary.lucas_table1(summary.over_repeats(scores), models, ["arousal", "valence"])
+    table = lucas_table1(summary.over_repeats(scores), models, ["arousal", "valence"])
     assert list(table.columns) == ["Uni-modal", "Valence", "Arousal", "Fusion", "Valence ", "Arousal "]
     assert table["Uni-modal"].tolist() == ["audio", "video"]
     assert table.loc[0, "Fusion"] == "HLB (audio + video)" and table.loc[1, "Fusion"] == ""

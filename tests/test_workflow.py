@@ -221,7 +221,7 @@ def test_fused_demo_model_beats_every_unimodal_one_on_the_planted_dimensions(dem
     Arousal is planted in the voice, valence in the words and (weaker) the mouth. Over the planted
     dimensions together the trimodal model must beat every unimodal one by a wide margin; per
     dimension it must match the modality that carries it. (The test speaker has ~14 IPUs here, so
-    CCCs closer than ~0.1 cannot be ranked; tests/test_fusion.py tests the strict per-dimension
+    CCCs closer than ~0.1 cannot be ranked; tests/test_late_fusion.py tests the strict per-dimension
     gain on complementary synthetic systems.)"""
     table = pd.read_csv(demo_run / "results/tables/demo/fusion_demo_late_table1.csv")
     print(table.to_string())

@@ -1,4 +1,13 @@
-"""Models trained on the joined frame tables (``ridge``) and on sequences (``sequence``).
+"""The models: the frame baseline, the shared sequence core, and one subpackage per paper's family.
+
+- ``ridge``: the frame-model baseline (ridge regression on the joined frame tables).
+- ``sequence``: the sequence core the neural families share (data, losses, training, one
+  configured job, summaries over repeats and folds).
+- ``dlstm``: Lucas et al., the DLSTM family with attention (RECOLA).
+- ``attention_fusion``: Tzirakis et al., five attention-fusion strategies (SEWA).
+- ``jmt``: Waligora et al., the joint multimodal transformer (Aff-Wild2).
+- ``late_fusion``: Rios et al., late fusion of text, audio and face for VAD.
+- ``temporal_aggregation``: Birhala et al., temporal aggregation of audio-visual windows (CREMA-D).
 
 The kind lists are here, free of heavy imports, for the workflow to build its DAG.
 """

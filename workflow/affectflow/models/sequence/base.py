@@ -1,8 +1,16 @@
-"""The interface every sequence model implements for the training core."""
+"""The interface every sequence model implements for the training core, and the masked softmax
+with which every family's attention keeps unobserved frames and modalities at weight 0."""
 from __future__ import annotations
 
 import torch
 from torch import nn
+
+
+def masked_softmax(scores: torch.Tensor, keep: torch.Tensor | None, dim: int = -1) -> torch.Tensor:
+    """Softmax over ``dim`` that gives masked entries weight 0; an all-masked slice gets all zeros."""
+    if keep is not None:
+        scores = scores.masked_fill(~keep, float("-inf"))
+    return torch.nan_to_num(torch.softmax(scores, dim=dim), nan=0.0)
 
 
 class SequenceModel(nn.Module):

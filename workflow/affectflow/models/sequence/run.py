@@ -1,19 +1,14 @@
 """One training job: build a configured sequence model, train one repeat, export everything.
 
-Kinds and the config keys they read (defaults in the config schema):
+``BUILDERS`` dispatches on the model's kind to the builder of its family, which lists the config
+keys it reads (defaults in the config schema):
 
-``dlstm``         ``modalities`` {name: [extractors]} (several = early fusion by concatenation),
-                  ``hidden_size``, ``num_layers``, ``dropout``, ``embedding_attention``,
-                  ``attention_window``, ``attention_bypass_epochs``.
-``dlstm_fusion``  ``pretrained`` [dlstm model names], ``method`` (attention | olb | hlb),
-                  ``pretrained_repeat``: the frozen networks are that repeat's checkpoints, so
-                  every fusion repeat fuses the same networks (as in the paper).
-``dlstm_av``      ``modalities`` {audio: […], video: […]}; one DLSTM per modality plus one on
-                  their concatenation (``early``), sizes from ``hidden_sizes``, embedding
-                  attention on the modalities in ``embedding_attention``, fused by ``method``
-                  and trained end to end.
+- ``dlstm``, ``dlstm_fusion``, ``dlstm_av``: Lucas et al.'s DLSTM family (``affectflow.models.dlstm.network``);
+- ``attention_fusion``: Tzirakis et al.'s fusion strategies (``affectflow.models.attention_fusion.network``);
+- ``jmt``: Waligora et al.'s joint multimodal transformer (``affectflow.models.jmt.network``).
 
-Repeat ``r`` uses seed ``seed + r``.
+The DLSTM kinds train one job per repeat; the other two one job per (fold, repeat), each fold's
+partitions given in ``manifest`` (``affectflow.evaluation.folds``). Repeat ``r`` uses seed ``seed + r``.
 """
 from __future__ import annotations
 
@@ -28,14 +23,15 @@ import torch
 
 from ...core import store
 from ...core.store import atomic_path
-from .. import FUSION_KINDS, SEQUENCE_KINDS
+from ..attention_fusion import network as attention_fusion
+from ..dlstm import network as dlstm
+from ..jmt import network as jmt
 from . import data as seqdata
-from . import fusion_run
 from .base import SequenceModel
-from .dlstm import DLSTM, DLSTMFusion
-from .train import TrainConfig, fit, load_checkpoint, predict, prediction_table, seed_everything
+from .train import TrainConfig, fit, predict, prediction_table, seed_everything
 
 log = logging.getLogger(__name__)
+
 
 def model_modalities(name: str, models: dict) -> seqdata.Modalities:
     """The modalities (name → extractors) a configured sequence model reads: its ``modalities``,
@@ -54,60 +50,14 @@ def model_modalities(name: str, models: dict) -> seqdata.Modalities:
     return merged
 
 
-def _dlstm(cfg: dict, modalities: list[str], input_dims: dict[str, int], n_outputs: int, hidden_size: int,
-           embedding_attention: bool) -> DLSTM:
-    return DLSTM(modalities, input_dims, n_outputs, hidden_size=hidden_size, num_layers=cfg.get("num_layers", 2),
-                 dropout=cfg.get("dropout", 0.2), embedding_attention=embedding_attention,
-                 attention_window=cfg.get("attention_window", 13), bypass_epochs=cfg.get("attention_bypass_epochs", 5))
-
-
-def _build_dlstm(name, models, input_dims, n_outputs, pretrained_checkpoints):
-    cfg = models[name]
-    return _dlstm(cfg, list(cfg["modalities"]), input_dims, n_outputs, cfg.get("hidden_size", 64), cfg.get("embedding_attention", False))
-
-
-def _build_dlstm_av(name, models, input_dims, n_outputs, pretrained_checkpoints):
-    cfg = models[name]
-    mods = list(cfg["modalities"])
-    sizes = cfg.get("hidden_sizes", {})
-    attend = set(cfg.get("embedding_attention", []))
-    unknown = attend - set(mods)
-    if unknown:
-        raise ValueError(f"model '{name}': embedding_attention names {sorted(unknown)}, not among its modalities {mods}")
-    nets = {m: _dlstm(cfg, [m], input_dims, n_outputs, sizes.get(m, 64), m in attend) for m in mods}
-    nets["early"] = _dlstm(cfg, mods, input_dims, n_outputs, sizes.get("early", 64), False)
-    return DLSTMFusion(nets, cfg.get("method", "attention"), n_outputs, freeze=False)
-
-
-def _build_dlstm_fusion(name, models, input_dims, n_outputs, pretrained_checkpoints):
-    cfg = models[name]
-    nets = {}
-    for p in cfg["pretrained"]:
-        if models[p]["kind"] != "dlstm":
-            raise ValueError(f"model '{name}': pretrained network '{p}' is a '{models[p]['kind']}', not a dlstm")
-        path = (pretrained_checkpoints or {}).get(p)
-        if path is None:
-            raise ValueError(f"model '{name}': no checkpoint given for pretrained network '{p}'")
-        nets[p] = build(p, models, input_dims, n_outputs)
-        load_checkpoint(path, nets[p])
-    return DLSTMFusion(nets, cfg.get("method", "attention"), n_outputs, freeze=True)
-
-
 # kind -> builder(name, models, input_dims, n_outputs, pretrained_checkpoints). A new kind adds its
-# builder here, its name to affectflow.models.SEQUENCE_KINDS and its block to the config schema.
-BUILDERS: dict[str, Callable[..., SequenceModel]] = {
-    "dlstm": _build_dlstm,
-    "dlstm_fusion": _build_dlstm_fusion,
-    "dlstm_av": _build_dlstm_av,
-    # Tzirakis et al.'s attention fusions and Waligora et al.'s JMT (models/sequence/fusion_run.py)
-    **{kind: (lambda name, models, input_dims, n_outputs, _pretrained=None: fusion_run.build(name, models[name], input_dims, n_outputs))
-       for kind in FUSION_KINDS},
-}
+# builder to its family's BUILDERS, its name to a kind list of affectflow.models and its block to the config schema.
+BUILDERS: dict[str, Callable[..., SequenceModel]] = {**dlstm.BUILDERS, **attention_fusion.BUILDERS, **jmt.BUILDERS}
 
 
 def build(name: str, models: dict, input_dims: dict[str, int], n_outputs: int,
           pretrained_checkpoints: dict[str, str | Path] | None = None) -> SequenceModel:
-    """The untrained model ``name`` (fusion: with its pre-trained networks loaded and frozen)."""
+    """The untrained model ``name`` (``dlstm_fusion``: with its pre-trained networks loaded and frozen)."""
     kind = models[name]["kind"]
     if kind not in BUILDERS:
         raise ValueError(f"model '{name}': kind '{kind}' is not a sequence model ({sorted(BUILDERS)})")

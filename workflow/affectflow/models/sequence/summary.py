@@ -1,10 +1,10 @@
-"""Scores of repeated trainings, mean ± std over repeats, and the RECOLA DLSTM paper's tables.
+"""Scores of repeated trainings and their mean ± std over repeats, per model or per (model, fold).
 
 Every repeat's predictions are scored on their own (``scoring.score_predictions``: pooled and
 per-session CCC, PCC, MAE, RMSE per partition and dimension); the tables report the mean and the
-standard deviation (N−1) of those scores over the repeats. Lucas et al. compute "the CCC … for
-each sequence in the test partition and averaged over the sequences", so their tables use the
-per-session mean; the CSVs carry the pooled CCC too.
+standard deviation (N−1) of those scores over the repeats. The papers' own tables are built from
+these summaries by their families: ``dlstm.tables`` (Lucas et al.), ``attention_fusion.tables``
+(Tzirakis et al.), ``jmt.tables`` (Waligora et al.).
 """
 from __future__ import annotations
 
@@ -16,16 +16,6 @@ import pandas as pd
 
 from ...core import store
 from ...evaluation import scoring
-
-# the paper's names of the fusion methods (kept here: the table jobs run without torch)
-FUSION_LABELS = {"attention": "Bimodal attention", "olb": "OLB", "hlb": "HLB"}
-
-# Lucas et al., Table 2 (RECOLA, AVEC 2016 test protocol): reported numbers, not computed here.
-LUCAS_TABLE2_REPORTED = [
-    ("Baseline (AVEC 2016)", {"valence": 0.683, "arousal": 0.639}),
-    ("State of the art (Brady et al.)", {"valence": 0.702, "arousal": 0.82}),
-    ("Proposed (Lucas et al.)", {"valence": 0.62, "arousal": 0.72}),
-]
 
 
 def repeat_scores(predictions: dict[tuple[str, int], pd.DataFrame], dims: list[str], variance: str = "population") -> pd.DataFrame:
@@ -59,63 +49,36 @@ def over_repeats(scores: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index()
 
 
+def fold_scores(predictions: dict[tuple[str, str, int], pd.DataFrame], dims: list[str], variance: str = "population") -> pd.DataFrame:
+    """One row per (model, fold, repeat, partition, dimension) from ``{(model, fold, repeat): predictions}``."""
+    parts = [repeat_scores({(model, repeat): pred}, dims, variance).assign(fold=str(fold))
+             for (model, fold, repeat), pred in predictions.items()]
+    out = pd.concat(parts, ignore_index=True)
+    return out[["model", "fold", "repeat", *[c for c in out.columns if c not in ("model", "fold", "repeat")]]]
+
+
+def over_fold_repeats(scores: pd.DataFrame) -> pd.DataFrame:
+    """Mean and std (N−1) of the pooled and per-session CCC per (model, fold, partition, dimension)."""
+    g = scores.groupby(["model", "fold", "partition", "dimension"], sort=False)
+    return g.agg(ccc_pooled_mean=("ccc_pooled", "mean"), ccc_pooled_std=("ccc_pooled", "std"),
+                 ccc_per_sequence_mean=("ccc_per_sequence", "mean"), ccc_per_sequence_std=("ccc_per_sequence", "std"),
+                 repeats=("repeat", "nunique"), sessions=("n_sessions", "first")).reset_index()
+
+
+def fold_value(summary: pd.DataFrame, model: str, fold: str, dim: str, partition: str, aggregation: str) -> tuple[float, float]:
+    """(mean, std) of one CCC of ``over_fold_repeats``; NaNs where the summary has no such row."""
+    row = summary[(summary["model"] == model) & (summary["fold"] == fold) & (summary["dimension"] == dim)
+                  & (summary["partition"] == partition)]
+    if row.empty:
+        return float("nan"), float("nan")
+    return float(row[f"ccc_{aggregation}_mean"].iloc[0]), float(row[f"ccc_{aggregation}_std"].iloc[0])
+
+
 def mean_std(mean: float, std: float, digits: int = 2) -> str:
     """``0.48 (±0.04)`` as in the paper; the mean alone for a single repeat."""
     if not np.isfinite(mean):
         return "n/a"
     return f"{mean:.{digits}f}" if not np.isfinite(std) else f"{mean:.{digits}f} (±{std:.{digits}f})"
-
-
-def paper_dims(dims: list[str]) -> list[str]:
-    """The paper's column order: valence, then arousal, then anything else."""
-    first = [d for d in ("valence", "arousal") if d in dims]
-    return first + [d for d in dims if d not in first]
-
-
-def _cell(summary: pd.DataFrame, model: str, dim: str, partition: str, aggregation: str) -> str:
-    row = summary[(summary["model"] == model) & (summary["dimension"] == dim) & (summary["partition"] == partition)]
-    if row.empty:
-        return "n/a"
-    return mean_std(row[f"ccc_{aggregation}_mean"].iloc[0], row[f"ccc_{aggregation}_std"].iloc[0])
-
-
-def dlstm_label(cfg: dict) -> str:
-    label = " + ".join(cfg["modalities"])
-    return f"{label} + embedding attention" if cfg.get("embedding_attention") else label
-
-
-def fusion_label(name: str, cfg: dict, models: dict) -> str:
-    return f"{FUSION_LABELS[cfg.get('method', 'attention')]} ({' + '.join(dlstm_label(models[p]) for p in cfg['pretrained'])})"
-
-
-def lucas_table1(summary: pd.DataFrame, models: dict, dims: list[str], partition: str = "test",
-                 aggregation: str = "per_sequence") -> pd.DataFrame:
-    """Table 1: uni-modal DLSTMs (left) beside their frozen fusions (right), mean (± std) CCC."""
-    dims = paper_dims(dims)
-    left = [(dlstm_label(c), n) for n, c in models.items() if c["kind"] == "dlstm"]
-    right = [(fusion_label(n, c, models), n) for n, c in models.items() if c["kind"] == "dlstm_fusion"]
-    rows = []
-    for i in range(max(len(left), len(right))):
-        row = {}
-        for side, entries, title in (("l", left, "Uni-modal"), ("r", right, "Fusion")):
-            label, name = entries[i] if i < len(entries) else ("", None)
-            row[title] = label
-            for d in dims:
-                row[f"{d.capitalize()}{'' if side == 'l' else ' '}"] = _cell(summary, name, d, partition, aggregation) if name else ""
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
-def lucas_table2(summary: pd.DataFrame, models: dict, dims: list[str], dataset: str, partition: str = "test",
-                 aggregation: str = "per_sequence") -> pd.DataFrame:
-    """Table 2: the paper's reported RECOLA rows, then the end-to-end model(s) trained here."""
-    dims = paper_dims(dims)
-    rows = [{"": f"{label} — reported, RECOLA", **{d.capitalize(): f"{v[d]:.3g}" if d in v else "n/a" for d in dims}}
-            for label, v in LUCAS_TABLE2_REPORTED]
-    for name, cfg in models.items():
-        if cfg["kind"] == "dlstm_av":
-            rows.append({"": f"Proposed ({name}) — this run, {dataset}", **{d.capitalize(): _cell(summary, name, d, partition, aggregation) for d in dims}})
-    return pd.DataFrame(rows)
 
 
 def caption(variance_words: str, repeats: dict[str, int], partition: str = "test", aggregation: str = "per_sequence") -> str:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..core.store import atomic_path
-from ..evaluation import plots, tables
+from ...core.store import atomic_path
+from ...evaluation import plots, tables
 
 SEP = "+"
 

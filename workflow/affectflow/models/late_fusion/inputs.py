@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..core import join, labels, store
+from ...core import join, labels, store
 
 SOURCES = ("store", "predictions", "avec")
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .extractors.spectrogram import log_power_spectrogram, resize_spectrogram
+from ...extractors.spectrogram import log_power_spectrogram, resize_spectrogram
 
 DEFAULTS = {"segments": 10, "offset_s": 0.01, "window_s": 1.28, "shape": [192, 120], "n_fft": 1024, "win_s": 0.02,
             "hop_s": 0.01, "floor_db": -100.0}

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from affectflow.models import av_cnn
+from affectflow.models.temporal_aggregation import network
 
 
 
@@ -30,9 +30,9 @@ def toy_clips(n_clips, n_segments, rng, size=32, shape=(24, 16)):
 def test_segment_probabilities_sum_into_clip_scores():
     torch.manual_seed(0)
     rng = np.random.default_rng(0)
-    model = av_cnn.build(6, SMALL).eval()
+    model = network.build(6, SMALL).eval()
     faces, specs, _ = toy_clips(5, 4, rng)
-    f, s = av_cnn.to_tensors(faces, specs, torch.device("cpu"))
+    f, s = network.to_tensors(faces, specs, torch.device("cpu"))
     with torch.no_grad():
         seg = model.segment_probabilities(f, s)
         scores = model(f, s)
@@ -43,27 +43,27 @@ def test_segment_probabilities_sum_into_clip_scores():
     # each segment runs through the same network, alone or with the others
     alone = model.segment_probabilities(f[:, 2:3], s[:, 2:3])
     assert torch.allclose(alone[:, 0], seg[:, 2], atol=1e-6)
-    clip_scores, seg_np = av_cnn.predict(model, lambda idx, epoch: (faces[idx], specs[idx]), 5, batch_size=2, device="cpu")
+    clip_scores, seg_np = network.predict(model, lambda idx, epoch: (faces[idx], specs[idx]), 5, batch_size=2, device="cpu")
     assert np.allclose(clip_scores, seg_np.sum(axis=1)) and np.allclose(clip_scores, scores.numpy(), atol=1e-5)
 
 
 def test_sum_of_probabilities_can_overrule_the_majority_of_segment_argmaxes():
     seg = torch.tensor([[[0.6, 0.4], [0.6, 0.4], [0.0, 1.0]]])  # two segments vote 0, but the summed score picks 1
-    assert av_cnn.clip_scores(seg).argmax(dim=1).item() == 1
+    assert network.clip_scores(seg).argmax(dim=1).item() == 1
 
 
 def test_training_learns_a_planted_class_and_decays_the_learning_rate():
     torch.manual_seed(0)
     rng = np.random.default_rng(1)
     faces, specs, labels = toy_clips(24, 3, rng)
-    model = av_cnn.build(3, SMALL)
+    model = network.build(3, SMALL)
     params = {**SMALL, "epochs": 15, "batch_size": 8, "lr": 0.05, "lr_step": 30, "lr_restart": "never", "device": "cpu"}
-    history = av_cnn.train(model, lambda idx, epoch: (faces[idx], specs[idx]), 24, labels, params, seed=0)
+    history = network.train(model, lambda idx, epoch: (faces[idx], specs[idx]), 24, labels, params, seed=0)
     assert history[-1]["loss"] < history[0]["loss"] * 0.5
     assert np.isclose(history[-1]["lr"], 0.05 * 0.1 ** (15 * 3 // 30))  # 3 steps per epoch, ×0.1 every 30 steps
     # restarted every epoch (the default): 3 steps never reach the 30-step decay
-    restarted = av_cnn.train(av_cnn.build(3, SMALL), lambda idx, epoch: (faces[idx], specs[idx]), 24, labels,
+    restarted = network.train(network.build(3, SMALL), lambda idx, epoch: (faces[idx], specs[idx]), 24, labels,
                              {**params, "epochs": 3, "lr_restart": "epoch", "lr_step": 2}, seed=0)
     assert [h["lr"] for h in restarted] == pytest.approx([0.005] * 3)  # decayed once within each epoch, back to 0.05 after
-    scores, _ = av_cnn.predict(model, lambda idx, epoch: (faces[idx], specs[idx]), 24, device="cpu")
+    scores, _ = network.predict(model, lambda idx, epoch: (faces[idx], specs[idx]), 24, device="cpu")
     assert (scores.argmax(axis=1) == labels).mean() > 0.9

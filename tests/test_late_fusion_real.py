@@ -12,7 +12,7 @@ import pytest
 
 from affectflow import datasets, extractors
 from affectflow.core import labels, media, store
-from affectflow.fusion import pipeline, report
+from affectflow.models.late_fusion import pipeline, report
 from conftest import shared_data
 
 EGEMAPS_CLIP = {"kind": "opensmile", "feature_set": "eGeMAPSv02", "level": "functionals", "window_s": None}
@@ -32,7 +32,7 @@ DIMS = ["arousal", "valence"]
 
 def build_emodb_store(root: Path, per_speaker_emotion: int | None, emotions=None) -> tuple[pd.DataFrame, "inputs.Roots"]:
     """Extract eGeMAPS functionals and categorical labels of an EmoDB subset into the store layout."""
-    from affectflow.fusion import inputs
+    from affectflow.models.late_fusion import inputs
     manifest = datasets.build_manifest("emodb", {"adapter": "emodb", "options": {"root": str(shared_data("emodb"))}}).table
     if emotions:
         manifest = manifest[manifest["emotion"].isin(emotions)]
@@ -76,7 +76,7 @@ def test_late_fusion_runs_on_real_emodb_speech_and_writes_table1(tmp_path):
 def test_late_fusion_of_three_text_representations_on_emobank_writes_a_vad_table1(tmp_path):
     """Real V/A/D ratings (EmoBank, official splits; tuning folds by source document): VADER, the
     NRC-VAD lexicon and MiniLM sentence embeddings as the modalities, all seven combinations."""
-    from affectflow.fusion import sentences, training
+    from affectflow.models.late_fusion import sentences, training
     from affectflow.text import corpora, encoders, lexicons
 
     corpus = corpora.emobank(shared_data("emobank").parent)

@@ -5,13 +5,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from affectflow import temporal_cv
+from affectflow.models.temporal_aggregation import cv
 
 
 def test_ten_folds_keep_each_of_91_actors_in_one_fold():
     rng = np.random.default_rng(0)
     speakers = np.repeat([str(1001 + a) for a in range(91)], rng.integers(60, 100, 91))
-    folds = temporal_cv.actor_folds(speakers, 10)
+    folds = cv.actor_folds(speakers, 10)
     assert set(folds) == set(speakers) and sorted(set(folds.values())) == list(range(10))
     sizes = pd.Series(speakers).map(folds).value_counts()
     assert sizes.max() - sizes.min() < 100  # balanced by clips
@@ -19,18 +19,18 @@ def test_ten_folds_keep_each_of_91_actors_in_one_fold():
 
 def test_fewer_actors_than_folds_use_one_fold_per_actor(caplog):
     with caplog.at_level(logging.WARNING):
-        folds = temporal_cv.actor_folds(["1001"] * 6 + ["1002"] * 6, 10)
+        folds = cv.actor_folds(["1001"] * 6 + ["1002"] * 6, 10)
     assert folds == {"1001": 0, "1002": 1} or folds == {"1001": 1, "1002": 0}
     assert "only 2 actors for 10 folds: using 2 folds" in caplog.text
-    with pytest.raises(temporal_cv.FoldError, match="at least 2 actors"):
-        temporal_cv.actor_folds(["1001"] * 3, 10)
+    with pytest.raises(cv.FoldError, match="at least 2 actors"):
+        cv.actor_folds(["1001"] * 3, 10)
 
 
 def test_summary_counts_and_recall():
     pred = pd.DataFrame({"fold": [0, 0, 0, 1, 1], "speaker": ["a", "a", "a", "b", "b"],
                          "label": ["anger", "sadness", "anger", "sadness", "anger"],
                          "pred": ["anger", "anger", "anger", "sadness", "sadness"]})
-    per_fold, recall, confusion = temporal_cv.summarise(pred, ["anger", "neutral", "sadness"])
+    per_fold, recall, confusion = cv.summarise(pred, ["anger", "neutral", "sadness"])
     assert per_fold["accuracy"].tolist() == pytest.approx([2 / 3, 1 / 2])
     assert recall.set_index("class")["recall"].loc[["anger", "sadness"]].tolist() == pytest.approx([2 / 3, 1 / 2])
     assert np.isnan(recall.set_index("class").loc["neutral", "recall"])
@@ -40,9 +40,9 @@ def test_summary_counts_and_recall():
 def test_crowd_votes_as_targets_leave_out_ties():
     manifest = pd.DataFrame({"session": ["x", "y", "z"], "speaker": ["1", "1", "2"], "emotion": ["anger"] * 3,
                              "vote_voice": ["anger", "anger:neutral", ""], "audio": ["a.wav"] * 3, "video": [""] * 3, "label_kind": ["categorical"] * 3})
-    assert temporal_cv.clip_table(manifest, "vote_voice")["session"].tolist() == ["x"]
-    with pytest.raises(temporal_cv.FoldError, match="categorical labels"):
-        temporal_cv.clip_table(manifest.assign(label_kind="continuous"), "emotion", "demo")
+    assert cv.clip_table(manifest, "vote_voice")["session"].tolist() == ["x"]
+    with pytest.raises(cv.FoldError, match="categorical labels"):
+        cv.clip_table(manifest.assign(label_kind="continuous"), "emotion", "demo")
 
 
 def test_cremad_config_validates_with_paper_defaults_and_is_not_the_default(tmp_path):

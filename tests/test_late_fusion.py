@@ -5,8 +5,8 @@ import pytest
 
 from affectflow.core import config, store
 from affectflow.evaluation import metrics
-from affectflow.fusion import inputs, models, pipeline, report, segments, training
-from fusion_corpus import DIMS, make_corpus, write_predictions
+from affectflow.models.late_fusion import inputs, models, pipeline, report, segment_tables, training
+from late_fusion_corpus import DIMS, make_corpus, write_predictions
 
 OFFICIAL = {0: "train", 1: "train", 2: "train", 3: "devel", 4: "test", 5: "test"}
 
@@ -108,18 +108,18 @@ def test_segments_pool_inputs_and_average_right_shifted_labels():
                            "arousal": t, "valence": -t, "label_valid": True, "f": 2 * t})
     frames.loc[frames["t_start"] >= 9.0, "label_valid"] = False
     frames.loc[frames["t_start"] < 0.5, "f"] = np.nan  # an input missing on some frames: ignored, never zero
-    segs = segments.rolling_windows(frames, 2.0, 1.5)
+    segs = segment_tables.rolling_windows(frames, 2.0, 1.5)
     assert segs["t_start"].tolist() == [0.0, 1.5, 3.0, 4.5, 6.0, 7.5] and segs["t_end"].iloc[-1] == 9.5
-    table = segments.segment_table(frames, segs, ["f"], ["arousal", "valence"], {"arousal": 1.0, "valence": 0.0}, keep=("speaker",))
+    table = segment_tables.segment_table(frames, segs, ["f"], ["arousal", "valence"], {"arousal": 1.0, "valence": 0.0}, keep=("speaker",))
     assert table.loc[0, "f"] == pytest.approx(2 * np.mean(t[5:20]))  # mean of 2t over [0.5, 2)
     assert table.loc[0, "arousal"] == pytest.approx(1.95)   # mean of t over [1, 3): shifted right by 1 s
     assert table.loc[0, "valence"] == pytest.approx(-0.95)  # its own shift: none
     assert table.loc[5, "arousal"] == pytest.approx(8.7)    # [8.5, 9.5) minus the unlabelled frames from 9 s
     assert (table["speaker"] == "x").all() and table["segment_id"].tolist()[:2] == ["a-0000", "a-0001"]
-    late = segments.segment_table(frames, pd.DataFrame({"session": ["a"], "t_start": [8.5], "t_end": [9.0]}), ["f"], ["arousal"], 1.0)
+    late = segment_tables.segment_table(frames, pd.DataFrame({"session": ["a"], "t_start": [8.5], "t_end": [9.0]}), ["f"], ["arousal"], 1.0)
     assert not late.loc[0, "label_valid"] and np.isnan(late.loc[0, "arousal"])  # its shifted window holds no labelled frame
-    with pytest.raises(segments.SegmentError, match="ipus.csv: missing column"):
-        segments.check_segments(pd.DataFrame({"session": ["a"], "start": [0.0]}), "ipus.csv")
+    with pytest.raises(segment_tables.SegmentError, match="ipus.csv: missing column"):
+        segment_tables.check_segments(pd.DataFrame({"session": ["a"], "start": [0.0]}), "ipus.csv")
 
 
 def test_the_optimised_label_shift_recovers_a_planted_annotation_delay(tmp_path):
@@ -189,7 +189,7 @@ def test_segmenter_units_read_the_stored_segments_and_name_a_missing_file(tmp_pa
     system = write_predictions(tmp_path, roots, manifest, "system", {"arousal": 0.9, "valence": 0.9})
     modalities = {"x": [{"avec": str(system)}]}
     unit = {"kind": "segmenter", "name": "ipu", "label_shift_s": 0.5}
-    with pytest.raises(segments.SegmentError, match=r"segments/toy/ipu/s00_0\.parquet: segments not found \(segmenter 'ipu'; 3 session"):
+    with pytest.raises(segment_tables.SegmentError, match=r"segments/toy/ipu/s00_0\.parquet: segments not found \(segmenter 'ipu'; 3 session"):
         pipeline.combination_table("toy", manifest, modalities, DIMS, unit, roots=roots)
     for s in manifest["session"]:  # two units per session, as the ipu rule writes them
         store.write(pd.DataFrame({"session": s, "t_start": [0.5, 4.0], "t_end": [3.0, 9.0], "segment": np.arange(2, dtype=np.int32)}),

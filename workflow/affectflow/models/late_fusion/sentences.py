@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..text import corpora
+from ...text import corpora
 from . import report, training
 
 

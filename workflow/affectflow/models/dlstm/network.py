@@ -19,8 +19,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ..sequence.base import SequenceModel
+from ..sequence.train import load_checkpoint
 from .attention import EmbeddingAttention, make_fusion
-from .base import SequenceModel
 
 
 class DLSTM(SequenceModel):
@@ -112,3 +113,57 @@ class DLSTMFusion(SequenceModel):
         if weights is not None:
             out["fusion_attention"] = weights
         return out
+
+
+# ---- the configured models (config keys; defaults in the config schema), built for the sequence core's
+# dispatcher (affectflow.models.sequence.run.BUILDERS)
+
+
+def _dlstm(cfg: dict, modalities: list[str], input_dims: dict[str, int], n_outputs: int, hidden_size: int,
+           embedding_attention: bool) -> DLSTM:
+    return DLSTM(modalities, input_dims, n_outputs, hidden_size=hidden_size, num_layers=cfg.get("num_layers", 2),
+                 dropout=cfg.get("dropout", 0.2), embedding_attention=embedding_attention,
+                 attention_window=cfg.get("attention_window", 13), bypass_epochs=cfg.get("attention_bypass_epochs", 5))
+
+
+def build_dlstm(name, models, input_dims, n_outputs, pretrained_checkpoints=None) -> DLSTM:
+    """``dlstm``: ``modalities`` {name: [extractors]} (several = early fusion by concatenation), ``hidden_size``,
+    ``num_layers``, ``dropout``, ``embedding_attention``, ``attention_window``, ``attention_bypass_epochs``."""
+    cfg = models[name]
+    return _dlstm(cfg, list(cfg["modalities"]), input_dims, n_outputs, cfg.get("hidden_size", 64), cfg.get("embedding_attention", False))
+
+
+def build_dlstm_av(name, models, input_dims, n_outputs, pretrained_checkpoints=None) -> DLSTMFusion:
+    """``dlstm_av``: ``modalities`` {audio: […], video: […]}; one DLSTM per modality plus one on their
+    concatenation (``early``), sizes from ``hidden_sizes``, embedding attention on the modalities in
+    ``embedding_attention``, fused by ``method`` and trained end to end."""
+    cfg = models[name]
+    mods = list(cfg["modalities"])
+    sizes = cfg.get("hidden_sizes", {})
+    attend = set(cfg.get("embedding_attention", []))
+    unknown = attend - set(mods)
+    if unknown:
+        raise ValueError(f"model '{name}': embedding_attention names {sorted(unknown)}, not among its modalities {mods}")
+    nets = {m: _dlstm(cfg, [m], input_dims, n_outputs, sizes.get(m, 64), m in attend) for m in mods}
+    nets["early"] = _dlstm(cfg, mods, input_dims, n_outputs, sizes.get("early", 64), False)
+    return DLSTMFusion(nets, cfg.get("method", "attention"), n_outputs, freeze=False)
+
+
+def build_dlstm_fusion(name, models, input_dims, n_outputs, pretrained_checkpoints=None) -> DLSTMFusion:
+    """``dlstm_fusion``: ``pretrained`` [dlstm model names], ``method`` (attention | olb | hlb),
+    ``pretrained_repeat``: the frozen networks are that repeat's checkpoints (``pretrained_checkpoints``,
+    name → path), so every fusion repeat fuses the same networks (as in the paper)."""
+    cfg = models[name]
+    nets = {}
+    for p in cfg["pretrained"]:
+        if models[p]["kind"] != "dlstm":
+            raise ValueError(f"model '{name}': pretrained network '{p}' is a '{models[p]['kind']}', not a dlstm")
+        path = (pretrained_checkpoints or {}).get(p)
+        if path is None:
+            raise ValueError(f"model '{name}': no checkpoint given for pretrained network '{p}'")
+        nets[p] = build_dlstm(p, models, input_dims, n_outputs)
+        load_checkpoint(path, nets[p])
+    return DLSTMFusion(nets, cfg.get("method", "attention"), n_outputs, freeze=True)
+
+
+BUILDERS = {"dlstm": build_dlstm, "dlstm_fusion": build_dlstm_fusion, "dlstm_av": build_dlstm_av}

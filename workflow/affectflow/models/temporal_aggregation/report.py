@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from .core.store import atomic_path
-from .evaluation import plots, tables
-from .temporal_cv import summarise
+from ...core.store import atomic_path
+from ...evaluation import plots, tables
+from .cv import summarise
 
 
 def accuracy_row(per_fold: pd.DataFrame, recall: pd.DataFrame, segments: int) -> dict:

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..core import join, store
-from . import inputs, label_shift, segments, training
+from ...core import join, store
+from . import inputs, label_shift, segment_tables, training
 
 log = logging.getLogger(__name__)
 
@@ -18,19 +18,19 @@ def load_segments(unit: dict, table: pd.DataFrame, dataset: str, roots: inputs.R
     kind = unit["kind"]
     sessions = list(dict.fromkeys(table["session"].astype(str)))
     if kind == "rolling":
-        return segments.rolling_windows(table, float(unit["length_s"]), float(unit.get("hop_s", unit["length_s"])))
+        return segment_tables.rolling_windows(table, float(unit["length_s"]), float(unit.get("hop_s", unit["length_s"])))
     if kind == "segmenter":
         paths = [Path(roots.segments) / dataset / unit["name"] / f"{s}.parquet" for s in sessions]
         missing = [str(p) for p in paths if not p.exists()]
         if missing:
-            raise segments.SegmentError(f"{missing[0]}: segments not found (segmenter {unit['name']!r}; {len(missing)} session(s) missing)")
-        return segments.check_segments(pd.concat([store.read(p) for p in paths], ignore_index=True), f"segmenter {unit['name']}")
+            raise segment_tables.SegmentError(f"{missing[0]}: segments not found (segmenter {unit['name']!r}; {len(missing)} session(s) missing)")
+        return segment_tables.check_segments(pd.concat([store.read(p) for p in paths], ignore_index=True), f"segmenter {unit['name']}")
     if kind == "table":
         path = Path(unit["path"])
         if not path.exists():
-            raise segments.SegmentError(f"{path}: segments table not found")
+            raise segment_tables.SegmentError(f"{path}: segments table not found")
         segs = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
-        segs = segments.check_segments(segs, str(path))
+        segs = segment_tables.check_segments(segs, str(path))
         return segs[segs["session"].isin(sessions)].reset_index(drop=True)
     raise ValueError(f"unknown fusion unit kind {kind!r} (frames, rolling, segmenter, table)")
 
@@ -51,14 +51,14 @@ def unit_table(table: pd.DataFrame, cols: list[str], dims: list[str], unit: dict
     shift = unit.get("label_shift_s", 0.0)
     fixed = not isinstance(shift, list)
     # inputs are pooled once; only the targets depend on the shift
-    out = segments.segment_table(table, segs, cols, dims, float(shift) if fixed else 0.0, keep=("speaker", "partition"))
+    out = segment_tables.segment_table(table, segs, cols, dims, float(shift) if fixed else 0.0, keep=("speaker", "partition"))
     if fixed:
         return out, {"label_shift": {"chosen_s": {d: float(shift) for d in dims}}}
     found = label_shift.optimise(table, segs, out[cols].to_numpy(dtype=np.float64), dims, shift,
                                  tuning_pool(out), out["speaker"].astype(str).to_numpy(), folds, variance)
     log.info("label shift per dimension: %s (CV CCC per candidate %s: %s)", found["chosen_s"], found["candidates_s"],
              {d: [round(c, 3) for c in v] for d, v in found["cv_ccc"].items()})
-    chosen = segments.targets(table, segs, dims, found["chosen_s"])
+    chosen = segment_tables.targets(table, segs, dims, found["chosen_s"])
     for c in [*dims, "label_valid"]:
         out[c] = chosen[c].to_numpy()
     return out, {"label_shift": found}

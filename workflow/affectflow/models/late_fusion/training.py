@@ -17,7 +17,7 @@ import optuna
 import pandas as pd
 from sklearn.model_selection import GroupKFold
 
-from ..evaluation import metrics
+from ...evaluation import metrics
 from . import models
 
 log = logging.getLogger(__name__)

@@ -21,10 +21,10 @@ import logging
 import numpy as np
 import pandas as pd
 
-from . import av_sampling
-from .core import media
-from .face import cache as face_cache
-from .models import av_cnn
+from ...core import media
+from ...face import cache as face_cache
+from . import network
+from .sampling import DEFAULTS as SAMPLING_DEFAULTS, sample_clip
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ class ClipSource:
                  audio_only_fps: float = 25.0, crop_size: int = 224, record: bool = False):
         self.clips = clips.reset_index(drop=True)
         self.audio_only_fps, self.crop_size = float(audio_only_fps), int(crop_size)
-        self.sampling = {**av_sampling.DEFAULTS, **sampling}
+        self.sampling = {**SAMPLING_DEFAULTS, **sampling}
         self.sr, self.seed = int(sample_rate), int(seed)
         self._audio: dict[int, np.ndarray] = {}
         self._faces: dict[int, tuple[pd.DataFrame, object]] = {}  # verified once; crops re-read per draw
@@ -88,7 +88,7 @@ class ClipSource:
         row, rows, crops = self._load(i)
         duration = float(rows["t_end"].iloc[-1])
         rng = np.random.default_rng([self.seed, int(stream), i])
-        faces, specs, draws = av_sampling.sample_clip(crops, rows["t_start"].to_numpy(), rows["face_found"].to_numpy(), self._audio[i],
+        faces, specs, draws = sample_clip(crops, rows["t_start"].to_numpy(), rows["face_found"].to_numpy(), self._audio[i],
                                                      self.sr, duration, self.sampling, rng, clip=row["session"])
         if self.record:
             self.draws += [{"session": row["session"], "stream": stream, **d.__dict__} for d in draws]
@@ -121,13 +121,13 @@ def run_fold(clips: pd.DataFrame, folds: dict[str, int], fold: int, classes: lis
               "crop_size": params.get("crop_size", 224)}
     train_src = ClipSource(train_clips, sampling, **source)
     test_src = ClipSource(test_clips, sampling, record=True, **source)
-    model = av_cnn.build(len(classes), net)
+    model = network.build(len(classes), net)
     log.info("fold %d: %d training clips (%d actors), %d test clips (%d actors), %d segments", fold, len(train_clips),
              train_clips["speaker"].nunique(), len(test_clips), test_clips["speaker"].nunique(), train_src.sampling["segments"])
-    history = av_cnn.train(model, lambda idx, epoch: train_src.batch(idx, epoch), len(train_clips),
+    history = network.train(model, lambda idx, epoch: train_src.batch(idx, epoch), len(train_clips),
                            train_clips["label"].map(index).to_numpy(), net, seed=seed)
-    scores, _ = av_cnn.predict(model, lambda idx, epoch: test_src.batch(idx, TEST_STREAM), len(test_clips),
-                               int({**av_cnn.DEFAULTS, **net}["batch_size"]), {**av_cnn.DEFAULTS, **net}["device"])
+    scores, _ = network.predict(model, lambda idx, epoch: test_src.batch(idx, TEST_STREAM), len(test_clips),
+                               int({**network.DEFAULTS, **net}["batch_size"]), {**network.DEFAULTS, **net}["device"])
     pred = pd.DataFrame({"session": test_clips["session"].to_numpy(), "speaker": test_clips["speaker"].astype(str).to_numpy(),
                          "fold": fold, "label": test_clips["label"].to_numpy(),
                          "pred": [classes[k] for k in scores.argmax(axis=1)]})

@@ -13,12 +13,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-
-def masked_softmax(scores: torch.Tensor, keep: torch.Tensor | None, dim: int = -1) -> torch.Tensor:
-    """Softmax over ``dim`` that gives masked entries weight 0; an all-masked slice gets all zeros."""
-    if keep is not None:
-        scores = scores.masked_fill(~keep, float("-inf"))
-    return torch.nan_to_num(torch.softmax(scores, dim=dim), nan=0.0)
+from ..sequence.base import masked_softmax
 
 
 def window_offsets(window: int) -> range:

@@ -16,8 +16,8 @@ from sklearn.linear_model import RidgeCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from ..evaluation import metrics
-from . import segments, training
+from ...evaluation import metrics
+from . import segment_tables, training
 
 ALPHAS = np.logspace(-2, 4, 13)
 
@@ -43,7 +43,7 @@ def optimise(frames: pd.DataFrame, segs: pd.DataFrame, X: np.ndarray, dims: list
     candidates = sorted(float(c) for c in candidates)
     scores = {d: [] for d in dims}
     for shift in candidates:
-        y = segments.targets(frames, segs, dims, {d: shift for d in dims})
+        y = segment_tables.targets(frames, segs, dims, {d: shift for d in dims})
         for d in dims:
             rows = pool & y["label_valid"].to_numpy() & np.isfinite(y[d].to_numpy())
             ccc = probe_ccc(X[rows], y[d].to_numpy()[rows], groups[rows], folds, variance) if rows.sum() > 2 else float("nan")

@@ -30,8 +30,7 @@ import math
 import torch
 from torch import nn
 
-from .attention import masked_softmax
-from .base import SequenceModel
+from ..sequence.base import SequenceModel, masked_softmax
 
 STREAMS = ("audio", "visual", "joint")
 ATTENTIONS = ("softmax", "sigmoid")
@@ -121,3 +120,18 @@ class JointMultimodalTransformer(SequenceModel):
         outs = [self.cross[f"{q}_{kv}"](h[q], h[kv], keep[kv]).masked_fill(~keep[q].unsqueeze(-1), 0.0) for q, kv in self.pairs]
         flags = torch.stack([keep[s] for s in STREAMS], dim=-1).to(outs[0].dtype)
         return {"pred": self.head(torch.cat([*outs, flags], dim=-1))}
+
+
+def build(name: str, models: dict, input_dims: dict[str, int], n_outputs: int, pretrained_checkpoints=None) -> JointMultimodalTransformer:
+    """``jmt`` (config keys; defaults in the config schema): ``modalities`` {audio: […], visual: […]}, ``d_model``,
+    ``heads``, ``encoder_layers``, ``attention`` (sigmoid | softmax), ``fc_sizes`` ([1024, 128]), ``dropout``;
+    ``folds`` and ``fold_by`` are read by the workflow (``affectflow.evaluation.folds``)."""
+    cfg = models[name]
+    return JointMultimodalTransformer({m: m for m in cfg["modalities"]}, input_dims, n_outputs, d_model=cfg.get("d_model", 512),
+                                      heads=cfg.get("heads", 8), encoder_layers=cfg.get("encoder_layers", 1),
+                                      attention=cfg.get("attention", "sigmoid"), fc_sizes=tuple(cfg.get("fc_sizes", (1024, 128))),
+                                      dropout=cfg.get("dropout", 0.1))
+
+
+# for the sequence core's dispatcher (affectflow.models.sequence.run.BUILDERS)
+BUILDERS = {"jmt": build}

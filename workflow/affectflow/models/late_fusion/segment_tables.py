@@ -5,7 +5,7 @@ user brings: columns ``session``, ``t_start``, ``t_end`` and optionally ``segmen
 the session). As in Rios et al. (after AVEC 2017), a segment's target is the mean of its frame
 labels over ``[t_start + shift, t_end + shift)`` — shifted right to compensate the annotators'
 delay (:func:`affectflow.core.segments.segment_targets`; the shift may differ per dimension, see
-:mod:`affectflow.fusion.label_shift`). Its inputs are the means of the frame inputs whose centre
+:mod:`affectflow.models.late_fusion.label_shift`). Its inputs are the means of the frame inputs whose centre
 lies in ``[t_start, t_end)``: NaN frames are ignored, ``__present`` columns become the fraction
 of frames present, and a segment no frame of an input covers keeps NaN for that input.
 """
@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..core import segments as segmenting
+from ...core import segments as segmenting
 
 SEGMENT_COLUMNS = ("session", "t_start", "t_end")
 SegmentError = segmenting.SegmentError

@@ -40,8 +40,7 @@ import math
 import torch
 from torch import nn
 
-from .attention import masked_softmax
-from .base import SequenceModel
+from ..sequence.base import SequenceModel, masked_softmax
 
 STRATEGIES = {
     "concatenation": "Concatenation",
@@ -213,3 +212,17 @@ class AttentionFusionModel(SequenceModel):
         if weights is not None:
             out["modality_attention"] = weights
         return out
+
+
+def build(name: str, models: dict, input_dims: dict[str, int], n_outputs: int, pretrained_checkpoints=None) -> AttentionFusionModel:
+    """``attention_fusion`` (config keys; defaults in the config schema): ``modalities`` {name: [extractors]}
+    (any subset of text, audio, visual), ``strategy`` (see ``STRATEGIES``), ``projection_size`` (D_u),
+    ``head_size`` (D_s), ``heads`` (p), ``hidden_size`` (LSTM units, 256), ``dropout``."""
+    cfg = models[name]
+    return AttentionFusionModel(list(cfg["modalities"]), input_dims, n_outputs, cfg.get("strategy", "hierarchical"),
+                                projection_size=cfg.get("projection_size", 256), head_size=cfg.get("head_size", 64),
+                                heads=cfg.get("heads", 4), hidden_size=cfg.get("hidden_size", 256), dropout=cfg.get("dropout", 0.5))
+
+
+# for the sequence core's dispatcher (affectflow.models.sequence.run.BUILDERS)
+BUILDERS = {"attention_fusion": build}

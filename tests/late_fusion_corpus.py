@@ -16,7 +16,7 @@ import pandas as pd
 
 from affectflow.core import labels, store
 from affectflow.core.store import atomic_path
-from affectflow.fusion import inputs
+from affectflow.models.late_fusion import inputs
 
 DIMS = ["arousal", "valence"]
 

@@ -1,0 +1,9 @@
+"""Waligora et al., "Joint Multimodal Transformer for Dimensional Emotional Recognition in the Wild"
+(Aff-Wild2) on the shared sequence core (kind ``jmt``, one job per fold × repeat).
+
+- ``network``: ``JointMultimodalTransformer`` (audio, visual and joint streams, cross-attention
+  between them) and its builder.
+- ``tables``: the paper's Table 1 (the official split and each fold, and the mean over the folds).
+
+Paper: ``../shared/papers/waligora-joint-multimodal-transformer-AffWild2.md``.
+"""

@@ -1,0 +1,36 @@
+"""Table 1 of Waligora et al.: the joint multimodal transformer on the official split and each fold.
+
+The paper reports challenge-style CCC (ABAW for Aff-Wild2): one CCC over the concatenated sequences
+of each validation set (``pooled``): the official ``devel`` partition, or the held-out group of
+fold k (``affectflow.evaluation.folds``). Repeats are summarised per (model, fold) by the sequence
+core (``summary.over_fold_repeats``) as mean (± std, N−1).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..sequence.summary import fold_value, mean_std
+
+
+def waligora_table1(summary: pd.DataFrame, model: str, dims: list[str], folds: list[str], partition: str = "devel",
+                    aggregation: str = "pooled") -> pd.DataFrame:
+    """Table 1: validation set per row (official, fold-1 … fold-K, mean over the folds); valence, arousal, average."""
+    dims = [d for d in ("valence", "arousal") if d in dims] + [d for d in dims if d not in ("valence", "arousal")]
+    rows, per_fold = [], []
+    for fold in folds:
+        means = {d: fold_value(summary, model, fold, d, partition, aggregation) for d in dims}
+        row = {"Val set": "Official" if fold == "official" else f"fold-{fold}"}
+        row.update({d.capitalize(): mean_std(*means[d], digits=3) for d in dims})
+        row["Avg."] = f"{np.mean([m for m, _ in means.values()]):.3f}"
+        rows.append(row)
+        if fold != "official":
+            per_fold.append({d: m for d, (m, _) in means.items()})
+    if per_fold:
+        frame = pd.DataFrame(per_fold)
+        row = {"Val set": f"mean over folds 1–{len(per_fold)}"}
+        row.update({d.capitalize(): mean_std(frame[d].mean(), frame[d].std() if len(frame) > 1 else float("nan"), digits=3)
+                    for d in dims})
+        row["Avg."] = f"{frame[dims].mean(axis=1).mean():.3f}"
+        rows.append(row)
+    return pd.DataFrame(rows)
