@@ -24,4 +24,4 @@ rule extract_audio:
     conda:
         "../envs/audio.yaml"
     script:
-        "../scripts/extract_features.py"
+        "../scripts/extract_audio.py"

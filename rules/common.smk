@@ -16,9 +16,9 @@ import affectflow.core.config
 from affectflow.datasets import DatasetError, build_manifest, check_files
 from affectflow.evaluation import folds, report_categories
 from affectflow.extractors import modality_of
-from affectflow.models import FRAME_KINDS, FUSION_KINDS, SEQUENCE_KINDS
-from affectflow.models.late_fusion import inputs as fusion_inputs_mod
-from affectflow.models.late_fusion import report as fusion_report
+from affectflow.models import FOLD_KINDS, FRAME_KINDS, SEQUENCE_KINDS
+from affectflow.models.late_fusion import inputs as late_fusion_inputs_mod
+from affectflow.models.late_fusion import report as late_fusion_report
 
 min_version("9.0")
 
@@ -102,27 +102,27 @@ def sequence_runs(dataset, kinds=SEQUENCE_KINDS):
     return [[m, r] for m in dataset_sequence_models(dataset, kinds) for r in range(config["models"][m]["repeats"])]
 
 
-def fusion_models():
-    return [m for m, c in config["models"].items() if c["kind"] in FUSION_KINDS]
+def fold_models():
+    return [m for m, c in config["models"].items() if c["kind"] in FOLD_KINDS]
 
 
-def dataset_fusion_models(dataset):
-    return [m for m in dataset_models(dataset) if config["models"][m]["kind"] in FUSION_KINDS]
+def dataset_fold_models(dataset):
+    return [m for m in dataset_models(dataset) if config["models"][m]["kind"] in FOLD_KINDS]
 
 
-def fusion_runs(dataset):
-    """[model, fold, repeat] of every attention-fusion training job of ``dataset``."""
-    return [[m, f, r] for m in dataset_fusion_models(dataset) for f in folds.folds(config["models"][m])
+def fold_runs(dataset):
+    """[model, fold, repeat] of every job of ``dataset`` trained per fold × repeat (``FOLD_KINDS``)."""
+    return [[m, f, r] for m in dataset_fold_models(dataset) for f in folds.folds(config["models"][m])
             for r in range(config["models"][m]["repeats"])]
 
 
 def attention_plot_models(dataset):
-    return [m for m in dataset_fusion_models(dataset)
+    return [m for m in dataset_fold_models(dataset)
             if config["models"][m]["kind"] == "attention_fusion" and config["models"][m]["strategy"] != "concatenation"]
 
 
-def fusion_targets(dataset):
-    kinds = {config["models"][m]["kind"] for m in dataset_fusion_models(dataset)}
+def fold_model_targets(dataset):
+    kinds = {config["models"][m]["kind"] for m in dataset_fold_models(dataset)}
     targets = [f"{RESULTS}/tables/{dataset}/fusion_models.md"]
     if "attention_fusion" in kinds:
         targets.append(f"{RESULTS}/tables/{dataset}/tzirakis_table6.md")
@@ -133,26 +133,26 @@ def fusion_targets(dataset):
     return targets
 
 
-def fusion_manifest(wildcards):
+def fold_partitions(wildcards):
     cfg = config["models"][wildcards.model]
     table = MANIFESTS[wildcards.dataset].table[["session", "speaker", "partition"]]
     return folds.fold_manifest(table, wildcards.fold, cfg["folds"], cfg["fold_by"]).to_dict(orient="list")
 
 
-def fusion_run_paths(dataset, runs, kind):
+def fold_run_paths(dataset, runs, kind):
     if kind == "predictions":
         return [f"{RESULTS}/predictions/{dataset}/{m}/fold{f}/repeat{r}.parquet" for m, f, r in runs]
     return [f"{RESULTS}/models/{dataset}/{m}/fold{f}/repeat{r}/training.json" for m, f, r in runs]
 
 
-def fusion_table_inputs(wildcards):
-    runs = fusion_runs(wildcards.dataset)
-    return {"predictions": fusion_run_paths(wildcards.dataset, runs, "predictions"), "info": fusion_run_paths(wildcards.dataset, runs, "info")}
+def attention_fusion_table_inputs(wildcards):
+    runs = fold_runs(wildcards.dataset)
+    return {"predictions": fold_run_paths(wildcards.dataset, runs, "predictions"), "info": fold_run_paths(wildcards.dataset, runs, "info")}
 
 
 def attention_plot_inputs(wildcards):
     runs = [[m, folds.OFFICIAL, 0] for m in attention_plot_models(wildcards.dataset)]
-    return fusion_run_paths(wildcards.dataset, runs, "predictions")
+    return fold_run_paths(wildcards.dataset, runs, "predictions")
 
 
 def media_input(column):
@@ -179,9 +179,9 @@ def all_targets():
         # every listed extractor and segmenter, also those no model consumes yet
         targets += [f"{RESULTS}/features/{ds}/{ex}/{s}.parquet" for ex in dataset_features(ds) for s in sessions(ds)]
         targets += [f"{RESULTS}/segments/{ds}/{g}/{s}.parquet" for g in dataset_segmenters(ds) for s in sessions(ds)]
-        if dataset_fusion_models(ds):
-            targets += fusion_targets(ds)
-        for fu in dataset_fusions(ds):
+        if dataset_fold_models(ds):
+            targets += fold_model_targets(ds)
+        for fu in dataset_late_fusions(ds):
             targets += late_fusion_table_outputs(ds, fu)
         targets += temporal_targets(ds)
     return targets
@@ -208,12 +208,12 @@ def report_category(wildcards):
     return report_categories.category_of_model(wildcards.model, config["models"][wildcards.model])
 
 
-def dataset_fusions(dataset):
+def dataset_late_fusions(dataset):
     return config["datasets"][dataset].get("fusions", [])
 
 
 def late_fusion_combinations(fusion):
-    return fusion_report.combinations(list(config["fusions"][fusion]["modalities"]))
+    return late_fusion_report.combinations(list(config["fusions"][fusion]["modalities"]))
 
 
 def late_fusion_table_outputs(dataset, fusion):
@@ -224,7 +224,7 @@ def late_fusion_table_outputs(dataset, fusion):
 def late_fusion_params(wildcards):
     """The fusion config restricted to one combination's modalities: other modalities' edits do not re-run it."""
     cfg = dict(config["fusions"][wildcards.fusion])
-    cfg["modalities"] = {m: cfg["modalities"][m] for m in wildcards.combination.split(fusion_report.SEP)}
+    cfg["modalities"] = {m: cfg["modalities"][m] for m in wildcards.combination.split(late_fusion_report.SEP)}
     return cfg
 
 
@@ -233,7 +233,7 @@ def late_fusion_inputs(wildcards):
     files = [f"{RESULTS}/labels/{wildcards.dataset}/{s}.parquet" for s in ss]
     for specs in late_fusion_params(wildcards)["modalities"].values():
         for spec in specs:
-            files += fusion_inputs_mod.input_files(spec, wildcards.dataset, ss)
+            files += late_fusion_inputs_mod.input_files(spec, wildcards.dataset, ss)
     unit = config["fusions"][wildcards.fusion].get("unit", {})
     if unit.get("kind") == "table":
         files.append(unit["path"])

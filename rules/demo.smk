@@ -12,4 +12,4 @@ rule demo_session:
     conda:
         "../envs/core.yaml"
     script:
-        "../scripts/make_demo_session.py"
+        "../scripts/demo_session.py"

@@ -1,4 +1,4 @@
-# Scores, tables and plots.
+# Scores, tables and plots of the frame models (the ridge baseline): per model, then per dataset.
 
 
 rule score_model:

@@ -47,4 +47,4 @@ rule extract_face:
     conda:
         "../envs/face.yaml"
     script:
-        "../scripts/extract_features.py"
+        "../scripts/extract_face.py"

@@ -30,11 +30,11 @@ rule late_fusion_table:
         scores=lambda wc: [f"{RESULTS}/fusion/{wc.dataset}/{wc.fusion}/{c}/scores.csv" for c in late_fusion_combinations(wc.fusion)],
         infos=lambda wc: [f"{RESULTS}/fusion/{wc.dataset}/{wc.fusion}/{c}/training.json" for c in late_fusion_combinations(wc.fusion)],
     output:
-        markdown=report(f"{RESULTS}/tables/{{dataset}}/fusion_{{fusion}}_table1.md", category="Fusion", caption="../report/fusion_table.rst"),
+        markdown=report(f"{RESULTS}/tables/{{dataset}}/fusion_{{fusion}}_table1.md", category="Fusion", caption="../report/late_fusion_table.rst"),
         csv=f"{RESULTS}/tables/{{dataset}}/fusion_{{fusion}}_table1.csv",
         latex=f"{RESULTS}/tables/{{dataset}}/fusion_{{fusion}}_table1.tex",
         grid=f"{RESULTS}/tables/{{dataset}}/fusion_{{fusion}}_grid.csv",
-        plot=report(f"{RESULTS}/plots/{{dataset}}/fusion_{{fusion}}.png", category="Fusion", caption="../report/fusion_plot.rst"),
+        plot=report(f"{RESULTS}/plots/{{dataset}}/fusion_{{fusion}}.png", category="Fusion", caption="../report/late_fusion_plot.rst"),
     params:
         combinations=lambda wc: late_fusion_combinations(wc.fusion),
         dimensions=lambda wc: config["datasets"][wc.dataset]["dimensions"],
@@ -46,4 +46,4 @@ rule late_fusion_table:
     conda:
         "../envs/core.yaml"
     script:
-        "../scripts/fusion_table.py"
+        "../scripts/late_fusion_table.py"

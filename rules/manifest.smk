@@ -12,4 +12,4 @@ rule manifest:
     conda:
         "../envs/core.yaml"
     script:
-        "../scripts/write_manifest.py"
+        "../scripts/manifest.py"

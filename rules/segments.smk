@@ -20,4 +20,4 @@ rule segment_session:
     conda:
         "../envs/audio.yaml"
     script:
-        "../scripts/build_segments.py"
+        "../scripts/segment_session.py"

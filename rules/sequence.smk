@@ -1,5 +1,7 @@
-# Sequence models (DLSTM family and the other neural fusion models): one job per
-# (dataset, model, repeat), then one table job per dataset.
+# The sequence core's training jobs, shared by the neural model families: one job per
+# (dataset, model, repeat) for the DLSTM family (tables in rules/dlstm.smk), one per
+# (dataset, model, fold, repeat) for the kinds trained on folds, Tzirakis et al.'s attention fusion
+# and Waligora et al.'s JMT (tables in rules/attention_fusion.smk and rules/jmt.smk).
 
 
 rule train_sequence_model:
@@ -31,41 +33,30 @@ rule train_sequence_model:
         "../scripts/train_sequence_model.py"
 
 
-rule sequence_tables:
+rule train_sequence_fold:
     input:
-        unpack(sequence_table_inputs),
+        unpack(model_inputs),
     output:
-        markdown=report(f"{RESULTS}/tables/{{dataset}}/sequence_models.md", category="Sequence models", caption="../report/sequence_models.rst"),
-        csv=f"{RESULTS}/tables/{{dataset}}/sequence_models.csv",
-        repeats=f"{RESULTS}/tables/{{dataset}}/sequence_models_repeats.csv",
+        predictions=f"{RESULTS}/predictions/{{dataset}}/{{model}}/fold{{fold}}/repeat{{repeat}}.parquet",
+        checkpoint=f"{RESULTS}/models/{{dataset}}/{{model}}/fold{{fold}}/repeat{{repeat}}/checkpoint.pt",
+        history=f"{RESULTS}/models/{{dataset}}/{{model}}/fold{{fold}}/repeat{{repeat}}/history.csv",
+        info=f"{RESULTS}/models/{{dataset}}/{{model}}/fold{{fold}}/repeat{{repeat}}/training.json",
+    wildcard_constraints:
+        model=name_regex(fold_models()),
+        fold=r"official|\d+",
+        repeat=r"\d+",
     params:
-        runs=lambda wc: sequence_runs(wc.dataset),
+        models=lambda wc: {wc.model: config["models"][wc.model]},
+        manifest=fold_partitions,
         dimensions=lambda wc: config["datasets"][wc.dataset]["dimensions"],
-        variance=config["metrics"]["ccc_variance"],
+        seed=config["seed"],
     log:
-        f"{RESULTS}/logs/tables/{{dataset}}/sequence_models.log",
-    localrule: True
+        f"{RESULTS}/logs/models/{{dataset}}/{{model}}/fold{{fold}}/repeat{{repeat}}.log",
+    threads: lambda wc: config["models"][wc.model]["threads"]
+    resources:
+        gpu=lambda wc: 0 if config["models"][wc.model]["device"] == "cpu" else 1,
+        mem_mb=4000,
     conda:
-        "../envs/core.yaml"
+        "../envs/models.yaml"
     script:
-        "../scripts/sequence_tables.py"
-
-
-rule lucas_tables:
-    input:
-        unpack(lambda wc: sequence_table_inputs(wc, LUCAS_KINDS)),
-    output:
-        table1=report(f"{RESULTS}/tables/{{dataset}}/lucas_table1.md", category="Sequence models", caption="../report/lucas_tables.rst"),
-        table2=report(f"{RESULTS}/tables/{{dataset}}/lucas_table2.md", category="Sequence models", caption="../report/lucas_tables.rst"),
-    params:
-        runs=lambda wc: sequence_runs(wc.dataset, LUCAS_KINDS),
-        models=lambda wc: {m: config["models"][m] for m in dataset_sequence_models(wc.dataset, LUCAS_KINDS)},
-        dimensions=lambda wc: config["datasets"][wc.dataset]["dimensions"],
-        variance=config["metrics"]["ccc_variance"],
-    log:
-        f"{RESULTS}/logs/tables/{{dataset}}/lucas_tables.log",
-    localrule: True
-    conda:
-        "../envs/core.yaml"
-    script:
-        "../scripts/lucas_tables.py"
+        "../scripts/train_sequence_fold.py"

@@ -29,7 +29,7 @@ rule temporal_aggregation_fold:
         # torch, PyAV and OpenCV (the face cache modules) are all in the face environment; the reports import the same package
         "../envs/face.yaml"
     script:
-        "../scripts/train_temporal_fold.py"
+        "../scripts/temporal_aggregation_fold.py"
 
 
 rule temporal_aggregation_report:
@@ -49,7 +49,7 @@ rule temporal_aggregation_report:
     conda:
         "../envs/face.yaml"
     script:
-        "../scripts/temporal_report.py"
+        "../scripts/temporal_aggregation_report.py"
 
 
 rule temporal_aggregation_vs_segments:
@@ -63,4 +63,4 @@ rule temporal_aggregation_vs_segments:
     conda:
         "../envs/face.yaml"
     script:
-        "../scripts/temporal_vs_segments.py"
+        "../scripts/temporal_aggregation_vs_segments.py"

@@ -40,4 +40,4 @@ rule extract_text:
     conda:
         "../envs/text.yaml"
     script:
-        "../scripts/extract_features.py"
+        "../scripts/extract_text.py"

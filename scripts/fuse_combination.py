@@ -1,4 +1,4 @@
-"""Rule fuse_combination: join one modality combination, tune and train every fusion model, score."""
+"""Rule fuse_combination: join one modality combination, tune and train every late-fusion model, score."""
 import json
 
 import pandas as pd

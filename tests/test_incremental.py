@@ -86,7 +86,7 @@ def test_edited_rule_script_reruns_that_rules_jobs_and_their_consumers(work, tmp
     for name in ("Snakefile", "rules", "scripts", "envs", "report", "profiles"):
         (shutil.copytree if (REPO / name).is_dir() else shutil.copy2)(REPO / name, flow / name)
     assert "Nothing to be done" in snakemake(work, "-n", snakefile=flow / "Snakefile").stdout
-    script = flow / "scripts/extract_features.py"
+    script = flow / "scripts/extract_audio.py"
     script.write_text(script.read_text() + "# an edit that changes nothing is still an edit\n")
     plan = snakemake(work, "-n", snakefile=flow / "Snakefile").stdout
     features = {extraction(e, s) for e in ("egemaps_lld", "egemaps_func") for s in ("demo01", "demo02", "demo03")}

@@ -230,8 +230,8 @@ def test_table1_puts_unimodal_dlstms_beside_their_fusions_with_mean_and_std():
 
 def test_every_sequence_kind_has_a_builder_and_a_schema_block():
     from affectflow.core import config
-    from affectflow.models import FUSION_KINDS, SEQUENCE_KINDS
+    from affectflow.models import FOLD_KINDS, SEQUENCE_KINDS
 
     # the attention fusions and the JMT (issue 8) train through the same sequence core
-    assert sorted(run.BUILDERS) == sorted({*SEQUENCE_KINDS, *FUSION_KINDS})
-    assert {*SEQUENCE_KINDS, *FUSION_KINDS} <= set(config.schema()["$defs"]["model"]["properties"]["kind"]["enum"])
+    assert sorted(run.BUILDERS) == sorted({*SEQUENCE_KINDS, *FOLD_KINDS})
+    assert {*SEQUENCE_KINDS, *FOLD_KINDS} <= set(config.schema()["$defs"]["model"]["properties"]["kind"]["enum"])

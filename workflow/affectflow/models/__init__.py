@@ -12,6 +12,7 @@
 The kind lists are here, free of heavy imports, for the workflow to build its DAG.
 """
 FRAME_KINDS = ("ridge",)
+# sequence models trained one job per repeat (the DLSTM family)
 SEQUENCE_KINDS = ("dlstm", "dlstm_fusion", "dlstm_av")
-# attention fusion of Tzirakis et al. and the joint multimodal transformer: trained per (fold, repeat)
-FUSION_KINDS = ("attention_fusion", "jmt")
+# sequence models trained one job per (fold, repeat): Tzirakis et al.'s attention fusion, Waligora et al.'s JMT
+FOLD_KINDS = ("attention_fusion", "jmt")

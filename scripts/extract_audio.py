@@ -1,4 +1,4 @@
-"""Rules extract_*: run one extractor on one session and write it to the feature store."""
+"""Rule extract_audio: run one audio extractor on one session and write it to the feature store."""
 import os
 
 # before torch/onnxruntime/CTranslate2 load: a job uses the threads Snakemake gave it, not every core
@@ -11,5 +11,5 @@ from affectflow.core import logs  # noqa: E402
 
 logs.setup(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)
-media = extractors.SessionMedia(**snakemake.params.media, faces=snakemake.input.get("faces", ""))
+media = extractors.SessionMedia(**snakemake.params.media)
 extractors.run(snakemake.wildcards.extractor, dict(snakemake.params.extractor), media, snakemake.params.hop_s, snakemake.output[0])

@@ -1,4 +1,4 @@
-"""Rule fusion_table: Table 1 (Markdown, CSV, LaTeX), the full model × combination grid and its plot."""
+"""Rule late_fusion_table: Table 1 (Markdown, CSV, LaTeX), the full model × combination grid and its plot."""
 import json
 
 import pandas as pd

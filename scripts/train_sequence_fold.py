@@ -1,4 +1,4 @@
-"""Rule train_fusion_model: one (fold, repeat) of one attention-fusion model (see affectflow.models.sequence.run)."""
+"""Rule train_sequence_fold: one (fold, repeat) of one model trained on folds (attention fusion, JMT; see affectflow.models.sequence.run)."""
 import pandas as pd
 import torch
 

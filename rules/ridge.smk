@@ -1,4 +1,4 @@
-# Models trained on joined frame tables: one job per (dataset, model).
+# The ridge frame-model baseline, trained on joined frame tables: one job per (dataset, model).
 
 rule train_model:
     input:

@@ -1,4 +1,4 @@
-"""Rule fusion_tables: every attention-fusion model of a dataset per fold, over its repeats."""
+"""Rule attention_fusion_tables: every model trained per fold (attention fusion, JMT) of a dataset, over its repeats."""
 import json
 
 import pandas as pd

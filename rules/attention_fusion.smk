@@ -1,0 +1,61 @@
+# Attention fusion of Tzirakis et al. (SEWA): the table of every model trained per fold (the
+# five strategies and, as it shares their layout, Waligora et al.'s JMT, whose Table 1 reads it in
+# rules/jmt.smk), the paper's Table 6 and the modality attention plot. Training:
+# train_sequence_fold (rules/sequence.smk).
+
+
+rule attention_fusion_tables:
+    input:
+        unpack(attention_fusion_table_inputs),
+    output:
+        markdown=report(f"{RESULTS}/tables/{{dataset}}/fusion_models.md", category="Attention fusion", caption="../report/attention_fusion_tables.rst"),
+        csv=f"{RESULTS}/tables/{{dataset}}/fusion_models.csv",
+        repeats=f"{RESULTS}/tables/{{dataset}}/fusion_models_repeats.csv",
+    params:
+        runs=lambda wc: fold_runs(wc.dataset),
+        models=lambda wc: {m: config["models"][m] for m in dataset_fold_models(wc.dataset)},
+        dimensions=lambda wc: config["datasets"][wc.dataset]["dimensions"],
+        variance=config["metrics"]["ccc_variance"],
+    log:
+        f"{RESULTS}/logs/tables/{{dataset}}/fusion_models.log",
+    localrule: True
+    conda:
+        "../envs/core.yaml"
+    script:
+        "../scripts/attention_fusion_tables.py"
+
+
+rule tzirakis_table6:
+    input:
+        repeats=f"{RESULTS}/tables/{{dataset}}/fusion_models_repeats.csv",
+    output:
+        markdown=report(f"{RESULTS}/tables/{{dataset}}/tzirakis_table6.md", category="Attention fusion", caption="../report/attention_fusion_tables.rst"),
+        csv=f"{RESULTS}/tables/{{dataset}}/tzirakis_table6.csv",
+    params:
+        models=lambda wc: {m: config["models"][m] for m in dataset_fold_models(wc.dataset) if config["models"][m]["kind"] == "attention_fusion"},
+        dimensions=lambda wc: config["datasets"][wc.dataset]["dimensions"],
+        variance=config["metrics"]["ccc_variance"],
+    log:
+        f"{RESULTS}/logs/tables/{{dataset}}/tzirakis_table6.log",
+    localrule: True
+    conda:
+        "../envs/core.yaml"
+    script:
+        "../scripts/tzirakis_table6.py"
+
+
+rule tzirakis_attention_plot:
+    input:
+        attention_plot_inputs,
+    output:
+        report(f"{RESULTS}/plots/{{dataset}}/tzirakis_attention.png", category="Attention fusion", caption="../report/attention_plot.rst"),
+    params:
+        models=lambda wc: {m: config["models"][m] for m in attention_plot_models(wc.dataset)},
+        dimensions=lambda wc: config["datasets"][wc.dataset]["dimensions"],
+    log:
+        f"{RESULTS}/logs/plots/{{dataset}}/tzirakis_attention.log",
+    localrule: True
+    conda:
+        "../envs/core.yaml"
+    script:
+        "../scripts/tzirakis_attention_plot.py"
