@@ -9,6 +9,13 @@ zero is never passed off as an observation). Values missing inside a present row
 is constant for a speaker, an undefined LLD) become the speaker mean, i.e. 0 after the per-speaker
 z-scoring.
 
+Wide extractors (sentence embeddings, encoder states: hundreds of columns) can be reduced to
+their leading whitened principal components, fitted on the training sessions only
+(:func:`reduce_wide_extractors`). After per-speaker z-scoring every one of MiniLM's 384 columns has
+unit variance, so a network sees 384 equally loud text inputs next to 25 voice LLDs and, with a
+few thousand training frames, fits the text's noise; on the demo this took the held-out speaker's
+arousal from 0.86 to 0.27 CCC in an audio + MiniLM fusion (README, "Sequence models").
+
 Sequences are cut with truncated back-propagation through time in mind: windows of
 ``length`` frames every ``hop`` frames (non-overlapping by default); the last window of a session
 is padded, and ``frame_ok`` marks the real frames.
@@ -21,6 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
+from sklearn.decomposition import PCA
 
 from ...core import join
 
@@ -114,6 +122,67 @@ def load(
             session=str(session), speaker=str(sub["speaker"].iloc[0]), partition=str(sub["partition"].iloc[0] or ""),
             t_start=sub["t_start"].to_numpy(), t_end=sub["t_end"].to_numpy(), x=x, mask=mask, y=y, label_valid=valid))
     return SequenceData(sessions=sessions, modalities=dict(modalities), dims=list(dims), feature_columns=feature_columns)
+
+
+@dataclass
+class Reduction:
+    """Principal components of one extractor's columns, fitted on the training frames."""
+
+    extractor: str
+    columns: list[str]
+    mean: np.ndarray  # (D,)
+    projection: np.ndarray  # (D, k): components scaled to unit variance on the fitted frames
+    explained_variance_ratio: float
+    fitted_frames: int
+
+    def summary(self) -> dict:
+        return {"extractor": self.extractor, "from_columns": len(self.columns), "components": self.projection.shape[1],
+                "explained_variance_ratio": round(self.explained_variance_ratio, 4), "fitted_frames": self.fitted_frames}
+
+
+def reduce_wide_extractors(data: SequenceData, max_columns: int | None, fit_partitions: list[str]) -> tuple[SequenceData, list[Reduction]]:
+    """Replace every extractor with more than ``max_columns`` columns by that many whitened principal
+    components, fitted on the frames of the ``fit_partitions`` sessions where its modality is present.
+
+    Uses no labels and no held-out frames; the same training sessions always give the same
+    components (full SVD), so networks pre-trained and fused in separate jobs see the same inputs.
+    ``max_columns=None`` leaves the data as it is.
+    """
+    if not max_columns:
+        return data, []
+    fit_sessions = data.partition(*fit_partitions)
+    if not fit_sessions:
+        raise ValueError(f"no sessions in {fit_partitions} to fit the input reduction on")
+    reductions: list[Reduction] = []
+    new_columns: dict[str, list[str]] = {}
+    new_x: list[dict[str, np.ndarray]] = [dict() for _ in data.sessions]
+    for m, cols in data.feature_columns.items():
+        parts, kept = [], []
+        for ex in dict.fromkeys(c.split("__", 1)[0] for c in cols):
+            idx = [i for i, c in enumerate(cols) if c.startswith(f"{ex}__")]
+            if len(idx) <= max_columns:
+                parts.append((idx, None))
+                kept += [cols[i] for i in idx]
+                continue
+            train = np.concatenate([s.x[m][s.mask[m]][:, idx] for s in fit_sessions])
+            k = min(max_columns, *train.shape)
+            if k < 1:
+                raise ValueError(f"extractor '{ex}': no present training frames to fit its principal components on")
+            pca = PCA(n_components=k, whiten=True, svd_solver="full").fit(train)
+            scale = np.sqrt(np.maximum(pca.explained_variance_, 1e-12))
+            red = Reduction(ex, [cols[i] for i in idx], pca.mean_.astype(np.float32),
+                            (pca.components_.T / scale).astype(np.float32), float(pca.explained_variance_ratio_.sum()), len(train))
+            reductions.append(red)
+            parts.append((idx, red))
+            kept += [f"{ex}__pc{j:03d}" for j in range(k)]
+        new_columns[m] = kept
+        for i, s in enumerate(data.sessions):
+            blocks = [s.x[m][:, idx] if red is None else (s.x[m][:, idx] - red.mean) @ red.projection for idx, red in parts]
+            x = np.concatenate(blocks, axis=1).astype(np.float32)
+            x[~s.mask[m]] = 0.0
+            new_x[i][m] = x
+    sessions = [SessionArrays(**{**s.__dict__, "x": x}) for s, x in zip(data.sessions, new_x)]
+    return SequenceData(sessions=sessions, modalities=data.modalities, dims=data.dims, feature_columns=new_columns), reductions
 
 
 def windows(n_frames: int, length: int, hop: int | None = None) -> list[int]:

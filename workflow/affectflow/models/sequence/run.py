@@ -74,6 +74,9 @@ def train_repeat(*, dataset: str, name: str, models: dict, manifest: pd.DataFram
     seed_everything(train_cfg.seed)
     modalities = model_modalities(name, models)
     data = seqdata.load(dataset, manifest, modalities, dims, cfg.get("standardise", "speaker"), labels_root, features_root)
+    data, reductions = seqdata.reduce_wide_extractors(data, cfg.get("input_components"), train_cfg.train_partitions)
+    for red in reductions:
+        log.info("input reduction: %s", red.summary())
     model = build(name, models, data.input_dims, len(dims), pretrained_checkpoints)
     log.info("model %s (%s), repeat %d, seed %d, modalities %s, input dims %s", name, cfg["kind"], repeat, train_cfg.seed,
              modalities, data.input_dims)
@@ -90,6 +93,7 @@ def train_repeat(*, dataset: str, name: str, models: dict, manifest: pd.DataFram
         "parameters": sum(p.numel() for p in model.parameters()),
         "trainable_parameters": sum(p.numel() for p in model.parameters() if p.requires_grad),
         "modalities": modalities, "input_dims": data.input_dims, "torch_threads": torch.get_num_threads(),
+        "input_reductions": [red.summary() for red in reductions],
     }
     record = store.provenance(extractor=f"model:{name}", extractor_version=f"{cfg['kind']}/1", dataset=dataset, session="*",
                               params={**cfg, "repeat": repeat, "seed": train_cfg.seed}, packages=("torch",),

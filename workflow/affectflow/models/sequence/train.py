@@ -7,7 +7,9 @@
     result = fit(model, data, cfg, checkpoint="model.pt")  # best dev epoch restored into model
     table = prediction_table(data, predict(model, data.sessions, cfg))
 
-Every epoch is logged (train loss, dev CCC per dimension, seconds) and kept in
+Training sequences overlap (``train_hop``, by default half a sequence), so a small corpus still
+gives the optimiser several steps per epoch; prediction cuts each session into non-overlapping
+sequences. Every epoch is logged (train loss, dev CCC per dimension, seconds) and kept in
 ``result.history``. The dev score that selects the epoch is the mean over dimensions of the dev
 CCC, aggregated ``per_sequence`` (mean of per-session CCCs, as the RECOLA DLSTM paper reports)
 or ``pooled`` (one CCC over the concatenated sessions, as the challenge scorers).
@@ -37,6 +39,7 @@ log = logging.getLogger(__name__)
 @dataclass
 class TrainConfig:
     sequence_length: int = 100
+    train_hop: int | None = None
     batch_size: int = 32
     learning_rate: float = 0.01
     max_epochs: int = 100
@@ -55,6 +58,11 @@ class TrainConfig:
             raise ValueError(f"unknown loss '{self.loss}'; known: {sorted(LOSSES)}")
         if self.selection not in metrics.AGGREGATIONS:
             raise ValueError(f"unknown selection '{self.selection}'; known: {metrics.AGGREGATIONS}")
+
+    @property
+    def training_hop(self) -> int:
+        """Frames between training sequences: ``train_hop``, or half a sequence when it is unset."""
+        return self.train_hop or max(1, self.sequence_length // 2)
 
     @classmethod
     def from_dict(cls, cfg: dict, **overrides) -> "TrainConfig":
@@ -99,8 +107,8 @@ def _to(batch: dict, device: torch.device) -> dict:
             for k, v in batch.items()}
 
 
-def _loader(sessions, cfg: TrainConfig, shuffle: bool, seed: int | None = None) -> torch.utils.data.DataLoader:
-    ds = SequenceDataset(sessions, cfg.sequence_length)
+def _loader(sessions, cfg: TrainConfig, shuffle: bool, seed: int | None = None, hop: int | None = None) -> torch.utils.data.DataLoader:
+    ds = SequenceDataset(sessions, cfg.sequence_length, hop)
     gen = torch.Generator().manual_seed(seed) if seed is not None else None
     return torch.utils.data.DataLoader(ds, batch_size=cfg.batch_size, shuffle=shuffle, generator=gen)
 
@@ -191,7 +199,7 @@ def fit(model: SequenceModel, data: SequenceData, cfg: TrainConfig, checkpoint: 
         model.on_epoch_start(epoch)
         model.train()
         losses = []
-        for batch in _loader(train, cfg, shuffle=True, seed=cfg.seed * 100003 + epoch):
+        for batch in _loader(train, cfg, shuffle=True, seed=cfg.seed * 100003 + epoch, hop=cfg.training_hop):
             batch = _to(batch, device)
             pred = model(batch["x"], batch["mask"])["pred"]
             loss = loss_fn(pred, batch["y"], batch["valid"])
