@@ -24,18 +24,25 @@ TZIRAKIS_TABLE6_REPORTED = {
 
 def tzirakis_table6(summary: pd.DataFrame, models: dict, dims: list[str], partition: str = "devel",
                     aggregation: str = "pooled") -> pd.DataFrame:
-    """Table 6: one row per fusion strategy (paper order), arousal then valence, mean (± std) CCC."""
+    """Table 6: one row per fusion strategy (paper order), arousal then valence, mean (± std) CCC.
+
+    Models of one modality (the same network without fusion) come first as the unimodal baselines
+    the fusions must beat; the paper reports those in its Tables 2–5, so their paper cells are empty.
+    """
     dims = [d for d in ("arousal", "valence") if d in dims] + [d for d in dims if d not in ("arousal", "valence")]
     order = list(TZIRAKIS_TABLE6_REPORTED)
-    names = sorted((n for n, c in models.items() if c["kind"] == "attention_fusion"), key=lambda n: order.index(models[n]["strategy"]))
+    names = [n for n, c in models.items() if c["kind"] == "attention_fusion"]
+    unimodal = [n for n in names if len(models[n]["modalities"]) == 1]
+    fused = sorted((n for n in names if n not in unimodal), key=lambda n: order.index(models[n]["strategy"]))
     rows = []
-    for n in names:
+    for n in unimodal + fused:
         cfg = models[n]
-        row = {"Method": f"{STRATEGIES[cfg['strategy']]} ({' + '.join(cfg['modalities'])})", "model": n}
+        label = f"Unimodal ({next(iter(cfg['modalities']))})" if n in unimodal else f"{STRATEGIES[cfg['strategy']]} ({' + '.join(cfg['modalities'])})"
+        row = {"Method": label, "model": n}
         for d in dims:
             row[d.capitalize()] = mean_std(*fold_value(summary, n, "official", d, partition, aggregation), digits=3)
         for d in dims:
-            reported = TZIRAKIS_TABLE6_REPORTED[cfg["strategy"]].get(d)
+            reported = None if n in unimodal else TZIRAKIS_TABLE6_REPORTED[cfg["strategy"]].get(d)
             row[f"paper {d}"] = f"{reported:.3f}" if reported is not None else ""
         rows.append(row)
     return pd.DataFrame(rows)
