@@ -44,9 +44,9 @@ T, A, V = [1.0, 0.0], [0.0, 2.0], [4.0, 4.0]
 
 
 def test_selective_attention_is_eq4_softmax_of_x_q_over_sqrt_d():
-    att = SelectiveAttention(2)
+    att = SelectiveAttention(2, 3)
     with torch.no_grad():
-        att.q.copy_(torch.tensor([1.0, 0.5]))
+        att.q.copy_(torch.tensor([[1.0, 0.5]] * 3))
     xs = torch.tensor([T, A, V])
     fused, w = att(xs, torch.tensor([True, True, True]))
     expected = softmax(1.0 / math.sqrt(2), 1.0 / math.sqrt(2), 6.0 / math.sqrt(2))  # x·q = 1, 1, 6
@@ -55,6 +55,17 @@ def test_selective_attention_is_eq4_softmax_of_x_q_over_sqrt_d():
     fused, w = att(xs, torch.tensor([True, True, False]))  # a masked input gets weight 0, the rest renormalise
     np.testing.assert_allclose(w.detach().numpy(), [0.5, 0.5, 0.0], atol=1e-6)
     np.testing.assert_allclose(fused.detach().numpy(), [0.5, 1.0], atol=1e-6)
+
+
+def test_selective_attention_scores_each_input_with_its_own_query():
+    att = SelectiveAttention(2, 3)
+    with torch.no_grad():
+        att.q.copy_(torch.tensor([[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]]))  # q^t, q^a, q^v
+    fused, w = att(torch.tensor([T, A, V]), torch.tensor([True, True, True]))
+    # x̃^i · q^i = 1 (text), 2 (audio), 0 (visual): the same V that scored 6 with a shared q scores 0
+    expected = softmax(1.0 / math.sqrt(2), 2.0 / math.sqrt(2), 0.0)
+    np.testing.assert_allclose(w.detach().numpy(), expected, atol=1e-6)
+    assert att.q.shape == (3, 2)
 
 
 def hierarchical_with_uniform_attention():

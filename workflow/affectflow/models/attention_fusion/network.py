@@ -57,16 +57,22 @@ def _mask_inputs(xs: list[torch.Tensor], present: torch.Tensor) -> list[torch.Te
 
 
 class SelectiveAttention(nn.Module):
-    """Eq. 4: α^i = softmax_i(x̃^i · q / √D_u) over the present inputs, output Σ_i α^i x̃^i."""
+    """Eq. 4: α^i = softmax_i(x̃^i · q^i / √D_u) over the present inputs, output Σ_i α^i x̃^i.
 
-    def __init__(self, size: int):
+    One learnable query q^i per input, as the paper's q^i ∈ R^{D_u}: each input (modality, pair)
+    is scored by its own query, so the weights can differ between inputs at rest and follow
+    their content.
+    """
+
+    def __init__(self, size: int, n_inputs: int):
         super().__init__()
-        self.q = nn.Parameter(torch.randn(size) / math.sqrt(size))
+        self.q = nn.Parameter(torch.empty(n_inputs, size))
+        nn.init.xavier_uniform_(self.q)
         self.scale = 1.0 / math.sqrt(size)
 
     def forward(self, xs: torch.Tensor, keep: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """xs (..., n, D), keep (..., n) → fused (..., D), weights (..., n)."""
-        weights = masked_softmax((xs @ self.q) * self.scale, keep, dim=-1)
+        weights = masked_softmax((xs * self.q).sum(-1) * self.scale, keep, dim=-1)
         return (weights.unsqueeze(-1) * xs.masked_fill(~keep.unsqueeze(-1), 0.0)).sum(-2), weights
 
 
@@ -87,8 +93,8 @@ class HierarchicalAttention(nn.Module):
         super().__init__()
         self.project = nn.ModuleList(nn.Linear(d, size) for d in input_sizes)
         self.pairs = list(itertools.combinations(range(len(input_sizes)), 2)) or [(0,)]
-        self.pair_attention = nn.ModuleList(SelectiveAttention(size) for _ in self.pairs)
-        self.top = SelectiveAttention(size)
+        self.pair_attention = nn.ModuleList(SelectiveAttention(size, len(pair)) for pair in self.pairs)
+        self.top = SelectiveAttention(size, len(self.pairs))
         self.output_size = size
 
     def forward(self, xs, present):
@@ -138,8 +144,8 @@ class CrossModalHierarchicalAttention(nn.Module):
         super().__init__()
         self.project1 = nn.ModuleList(nn.Linear(d, head_size) for d in input_sizes)
         self.project2 = nn.ModuleList(nn.Linear(d, head_size) for d in input_sizes)
-        self.per_modality = nn.ModuleList(SelectiveAttention(head_size) for _ in input_sizes)
-        self.top = SelectiveAttention(head_size)
+        self.per_modality = nn.ModuleList(SelectiveAttention(head_size, len(input_sizes)) for _ in input_sizes)
+        self.top = SelectiveAttention(head_size, len(input_sizes))
         self.scale = 1.0 / math.sqrt(head_size)
         self.output_size = head_size
 
@@ -199,6 +205,9 @@ class AttentionFusionModel(SequenceModel):
         self.lstm = nn.LSTM(self.fusion.output_size + len(modalities), hidden_size, num_layers=num_layers, batch_first=True,
                             dropout=dropout if num_layers > 1 else 0.0)
         self.head = nn.Linear(hidden_size, n_outputs)
+        for name, weight in self.lstm.named_parameters():  # the paper: LSTM "initialized by the Glorot based method"
+            if name.startswith("weight"):
+                nn.init.xavier_uniform_(weight)
 
     def fuse(self, x: dict[str, torch.Tensor], mask: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor | None]:
         present = torch.stack([mask[m] for m in self.modalities], dim=-1)
