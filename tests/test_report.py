@@ -9,10 +9,15 @@ from conftest import snakemake
 from affectflow.evaluation import report_categories
 
 
-def test_model_categories_are_papers_or_baselines(monkeypatch):
+def test_model_categories_are_papers_or_baselines():
     assert report_categories.category_of_model("ridge_egemaps", {"kind": "ridge"}) == report_categories.BASELINES
-    monkeypatch.setitem(report_categories.PAPER_OF_KIND, "jmt", "waligora")
     assert report_categories.category_of_model("jmt_affwild2", {"kind": "jmt"}) == report_categories.PAPERS["waligora"]
+    assert report_categories.category_of_model("lucas_av", {"kind": "dlstm_av"}) == report_categories.PAPERS["lucas"]
+    assert report_categories.category_of_model("t", {"kind": "attention_fusion"}) == report_categories.PAPERS["tzirakis"]
+    # every model kind the workflow knows has a category: a paper, or the baselines for ridge
+    from affectflow.models import FRAME_KINDS, FOLD_KINDS, SEQUENCE_KINDS
+    assert set(report_categories.PAPER_OF_KIND) == set(SEQUENCE_KINDS) | set(FOLD_KINDS)
+    assert not set(FRAME_KINDS) & set(report_categories.PAPER_OF_KIND)
     with pytest.raises(KeyError, match="model 'x': unknown paper 'nobody'"):
         report_categories.category_of_model("x", {"kind": "ridge", "paper": "nobody"})
 

@@ -13,8 +13,13 @@ PAPERS: dict[str, str] = {
     "tzirakis": "Tzirakis et al.: end-to-end attention fusion (SEWA)",
     "waligora": "Waligora et al.: joint multimodal transformer (Aff-Wild2)",
 }
-# model kind -> key of PAPERS
-PAPER_OF_KIND: dict[str, str] = {}
+# model kind -> key of PAPERS (the kinds of affectflow.models; late fusion and temporal
+# aggregation are not model kinds: their rules file their items under their paper directly)
+PAPER_OF_KIND: dict[str, str] = {
+    "dlstm": "lucas", "dlstm_fusion": "lucas", "dlstm_av": "lucas",
+    "attention_fusion": "tzirakis",
+    "jmt": "waligora",
+}
 BASELINES = "Baselines"
 ALL_MODELS = "All models"
 
