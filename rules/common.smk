@@ -184,7 +184,24 @@ def all_targets():
         for fu in dataset_late_fusions(ds):
             targets += late_fusion_table_outputs(ds, fu)
         targets += temporal_targets(ds)
+        if leaderboard_inputs(ds):
+            targets += [f"{RESULTS}/tables/{ds}/leaderboard.md", f"{RESULTS}/plots/{ds}/leaderboard.png"]
     return targets
+
+
+def leaderboard_inputs(wildcards_or_dataset):
+    """The tables the leaderboard ranks: every family's that the dataset runs."""
+    ds = getattr(wildcards_or_dataset, "dataset", wildcards_or_dataset)
+    inputs = {}
+    if dataset_frame_models(ds):
+        inputs["frame"] = f"{RESULTS}/tables/{ds}/models.csv"
+    if dataset_sequence_models(ds):
+        inputs["sequence"] = f"{RESULTS}/tables/{ds}/sequence_models.csv"
+    if dataset_fold_models(ds):
+        inputs["fold"] = f"{RESULTS}/tables/{ds}/fusion_models.csv"
+    for fu in dataset_late_fusions(ds):
+        inputs[f"late_{fu}"] = f"{RESULTS}/tables/{ds}/fusion_{fu}_table1.csv"
+    return inputs
 
 
 def face_detectors():

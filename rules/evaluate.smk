@@ -1,4 +1,5 @@
-# Scores, tables and plots of the frame models (the ridge baseline): per model, then per dataset.
+# Scores, tables and plots of the frame models (the ridge baseline): per model, then per dataset;
+# and the leaderboard over every model family of a dataset.
 
 
 rule score_model:
@@ -55,3 +56,30 @@ rule model_table:
         "../envs/core.yaml"
     script:
         "../scripts/model_table.py"
+
+
+rule leaderboard:
+    input:
+        unpack(leaderboard_inputs),
+    output:
+        markdown=f"{RESULTS}/tables/{{dataset}}/leaderboard.md",
+        csv=f"{RESULTS}/tables/{{dataset}}/leaderboard.csv",
+        plot=report(
+            f"{RESULTS}/plots/{{dataset}}/leaderboard.png",
+            category=report_categories.ALL_MODELS,
+            subcategory="{dataset}",
+            labels={"item": "leaderboard"},
+            caption="../report/leaderboard.rst",
+        ),
+    params:
+        models=lambda wc: {m: config["models"][m] for m in dataset_models(wc.dataset)},
+        late_fusions=lambda wc: {fu: config["fusions"][fu] for fu in dataset_late_fusions(wc.dataset)},
+        dimensions=lambda wc: config["datasets"][wc.dataset]["dimensions"],
+        variance=config["metrics"]["ccc_variance"],
+    log:
+        f"{RESULTS}/logs/tables/{{dataset}}/leaderboard.log",
+    localrule: True
+    conda:
+        "../envs/core.yaml"
+    script:
+        "../scripts/leaderboard.py"
