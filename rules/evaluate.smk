@@ -72,7 +72,7 @@ rule leaderboard:
             caption="../report/leaderboard.rst",
         ),
     params:
-        models=lambda wc: {m: config["models"][m] for m in dataset_models(wc.dataset)},
+        models=lambda wc: {m: config["models"][m] for m in with_pretrained(dataset_models(wc.dataset))},
         late_fusions=lambda wc: {fu: config["fusions"][fu] for fu in dataset_late_fusions(wc.dataset)},
         dimensions=lambda wc: config["datasets"][wc.dataset]["dimensions"],
         variance=config["metrics"]["ccc_variance"],
