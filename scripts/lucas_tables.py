@@ -9,11 +9,12 @@ dims, models, variance = list(snakemake.params.dimensions), snakemake.params.mod
 dataset = snakemake.wildcards.dataset
 scores, _ = summary.scores_and_timing(snakemake.params.runs, snakemake.input.predictions, snakemake.input.info, dims, variance)
 over = summary.over_repeats(scores)
-t1 = lucas_table1(over, models, dims)
+t1 = lucas_table1(over, models, dims, scores=scores)
 t2 = lucas_table2(over, models, dims, dataset)
 caption = summary.caption(tables.VARIANCE_WORDS[variance], dict(zip(over["model"], over["repeats"])))
 tables.write_markdown(t1, snakemake.output.table1, f"{dataset}: Table 1 of Lucas et al. — uni-modal DLSTMs and their fusion",
-                      caption + " Fusion rows fuse frozen pre-trained DLSTMs (repeat `pretrained_repeat` of each).")
+                      caption + " Fusion rows fuse frozen pre-trained DLSTMs (repeat `pretrained_repeat` of each); a fused DLSTM's "
+                      "cell adds that repeat's own CCC in brackets.")
 tables.write_markdown(t2, snakemake.output.table2, f"{dataset}: Table 2 of Lucas et al. — end-to-end model",
                       caption + " The first rows are the numbers the paper reports on RECOLA, for the layout; they were not computed here.")
 log.info("\n%s\n\n%s", t1.to_string(), t2.to_string())

@@ -226,6 +226,11 @@ def test_table1_puts_unimodal_dlstms_beside_their_fusions_with_mean_and_std():
     assert table["Uni-modal"].tolist() == ["audio", "video"]
     assert table.loc[0, "Fusion"] == "HLB (audio + video)" and table.loc[1, "Fusion"] == ""
     assert table.loc[0, "Valence"] == "0.42 (±0.02)" and table.loc[0, "Arousal "] == "0.52 (±0.02)"
+    # the fusion fused repeat 2 of each network: its own score stands beside the mean over repeats
+    models["f"]["pretrained_repeat"] = 2
+    table = lucas_table1(summary.over_repeats(scores), models, ["arousal", "valence"], scores=scores)
+    assert table.loc[0, "Valence"] == "0.42 (±0.02) [repeat 2: 0.44]" and table.loc[1, "Arousal"] == "0.22 (±0.02) [repeat 2: 0.24]"
+    assert table.loc[0, "Arousal "] == "0.52 (±0.02)"
 
 
 def test_every_sequence_kind_has_a_builder_and_a_schema_block():

@@ -45,9 +45,24 @@ def fusion_label(name: str, cfg: dict, models: dict) -> str:
 
 
 def lucas_table1(summary: pd.DataFrame, models: dict, dims: list[str], partition: str = "test",
-                 aggregation: str = "per_sequence") -> pd.DataFrame:
-    """Table 1: uni-modal DLSTMs (left) beside their frozen fusions (right), mean (± std) CCC."""
+                 aggregation: str = "per_sequence", scores: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Table 1: uni-modal DLSTMs (left) beside their frozen fusions (right), mean (± std) CCC.
+
+    The fusions fuse one repeat of each DLSTM (``pretrained_repeat``), not their mean: with the
+    per-repeat ``scores``, a fused DLSTM's cell adds the score of that repeat, ``[repeat r: x]``,
+    so each fusion can be compared with the very networks it fused.
+    """
     dims = paper_dims(dims)
+    fused_repeat = {p: c.get("pretrained_repeat", 0) for c in models.values() if c["kind"] == "dlstm_fusion" for p in c["pretrained"]}
+
+    def uni_cell(name: str, dim: str) -> str:
+        cell = _cell(summary, name, dim, partition, aggregation)
+        if scores is None or name not in fused_repeat:
+            return cell
+        row = scores[(scores["model"] == name) & (scores["repeat"] == fused_repeat[name]) & (scores["dimension"] == dim)
+                     & (scores["partition"] == partition)]
+        return f"{cell} [repeat {fused_repeat[name]}: {row[f'ccc_{aggregation}'].iloc[0]:.2f}]" if len(row) else cell
+
     left = [(dlstm_label(c), n) for n, c in models.items() if c["kind"] == "dlstm"]
     right = [(fusion_label(n, c, models), n) for n, c in models.items() if c["kind"] == "dlstm_fusion"]
     rows = []
@@ -57,7 +72,8 @@ def lucas_table1(summary: pd.DataFrame, models: dict, dims: list[str], partition
             label, name = entries[i] if i < len(entries) else ("", None)
             row[title] = label
             for d in dims:
-                row[f"{d.capitalize()}{'' if side == 'l' else ' '}"] = _cell(summary, name, d, partition, aggregation) if name else ""
+                cell = (uni_cell(name, d) if side == "l" else _cell(summary, name, d, partition, aggregation)) if name else ""
+                row[f"{d.capitalize()}{'' if side == 'l' else ' '}"] = cell
         rows.append(row)
     return pd.DataFrame(rows)
 
