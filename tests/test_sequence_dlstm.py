@@ -233,6 +233,13 @@ def test_table1_puts_unimodal_dlstms_beside_their_fusions_with_mean_and_std():
     assert table.loc[0, "Arousal "] == "0.52 (±0.02)"
 
 
+@pytest.mark.parametrize("hop_s, frames", [(0.04, 13), (0.1, 5), (1.0, 1)])
+def test_the_attention_window_is_given_in_seconds_and_becomes_grid_frames(hop_s, frames):
+    models = {"v": {"kind": "dlstm", "modalities": {"video": ["y"]}, "embedding_attention": True, "attention_window_s": 0.52}}
+    model = run.build("v", models, {"video": 3}, 2, hop_s=hop_s)
+    assert model.attention.window == frames  # the paper's 13 frames are half a second of RECOLA's 25 fps video
+
+
 def test_every_sequence_kind_has_a_builder_and_a_schema_block():
     from affectflow.core import config
     from affectflow.models import FOLD_KINDS, SEQUENCE_KINDS

@@ -223,7 +223,7 @@ class AttentionFusionModel(SequenceModel):
         return out
 
 
-def build(name: str, models: dict, input_dims: dict[str, int], n_outputs: int, pretrained_checkpoints=None) -> AttentionFusionModel:
+def build(name: str, models: dict, input_dims: dict[str, int], n_outputs: int, pretrained_checkpoints=None, hop_s: float = 0.1) -> AttentionFusionModel:
     """``attention_fusion`` (config keys; defaults in the config schema): ``modalities`` {name: [extractors]}
     (any subset of text, audio, visual), ``strategy`` (see ``STRATEGIES``), ``projection_size`` (D_u),
     ``head_size`` (D_s), ``heads`` (p), ``hidden_size`` (LSTM units, 256), ``dropout``."""

@@ -119,21 +119,29 @@ class DLSTMFusion(SequenceModel):
 # dispatcher (affectflow.models.sequence.run.BUILDERS)
 
 
+def window_frames(seconds: float, hop_s: float) -> int:
+    """An attention window given in seconds as a number of grid frames (at least 1)."""
+    return max(1, round(seconds / hop_s))
+
+
 def _dlstm(cfg: dict, modalities: list[str], input_dims: dict[str, int], n_outputs: int, hidden_size: int,
-           embedding_attention: bool) -> DLSTM:
+           embedding_attention: bool, hop_s: float) -> DLSTM:
     return DLSTM(modalities, input_dims, n_outputs, hidden_size=hidden_size, num_layers=cfg.get("num_layers", 2),
                  dropout=cfg.get("dropout", 0.2), embedding_attention=embedding_attention,
-                 attention_window=cfg.get("attention_window", 13), bypass_epochs=cfg.get("attention_bypass_epochs", 5))
+                 attention_window=window_frames(cfg.get("attention_window_s", 0.52), hop_s),
+                 bypass_epochs=cfg.get("attention_bypass_epochs", 5))
 
 
-def build_dlstm(name, models, input_dims, n_outputs, pretrained_checkpoints=None) -> DLSTM:
+def build_dlstm(name, models, input_dims, n_outputs, pretrained_checkpoints=None, hop_s: float = 0.1) -> DLSTM:
     """``dlstm``: ``modalities`` {name: [extractors]} (several = early fusion by concatenation), ``hidden_size``,
-    ``num_layers``, ``dropout``, ``embedding_attention``, ``attention_window``, ``attention_bypass_epochs``."""
+    ``num_layers``, ``dropout``, ``embedding_attention``, ``attention_window_s``, ``attention_bypass_epochs``;
+    ``hop_s`` is the grid's hop, which turns the window's seconds into frames."""
     cfg = models[name]
-    return _dlstm(cfg, list(cfg["modalities"]), input_dims, n_outputs, cfg.get("hidden_size", 64), cfg.get("embedding_attention", False))
+    return _dlstm(cfg, list(cfg["modalities"]), input_dims, n_outputs, cfg.get("hidden_size", 64), cfg.get("embedding_attention", False),
+                  hop_s)
 
 
-def build_dlstm_av(name, models, input_dims, n_outputs, pretrained_checkpoints=None) -> DLSTMFusion:
+def build_dlstm_av(name, models, input_dims, n_outputs, pretrained_checkpoints=None, hop_s: float = 0.1) -> DLSTMFusion:
     """``dlstm_av``: ``modalities`` {audio: […], video: […]}; one DLSTM per modality plus one on their
     concatenation (``early``), sizes from ``hidden_sizes``, embedding attention on the modalities in
     ``embedding_attention``, fused by ``method`` and trained end to end."""
@@ -144,12 +152,12 @@ def build_dlstm_av(name, models, input_dims, n_outputs, pretrained_checkpoints=N
     unknown = attend - set(mods)
     if unknown:
         raise ValueError(f"model '{name}': embedding_attention names {sorted(unknown)}, not among its modalities {mods}")
-    nets = {m: _dlstm(cfg, [m], input_dims, n_outputs, sizes.get(m, 64), m in attend) for m in mods}
-    nets["early"] = _dlstm(cfg, mods, input_dims, n_outputs, sizes.get("early", 64), False)
+    nets = {m: _dlstm(cfg, [m], input_dims, n_outputs, sizes.get(m, 64), m in attend, hop_s) for m in mods}
+    nets["early"] = _dlstm(cfg, mods, input_dims, n_outputs, sizes.get("early", 64), False, hop_s)
     return DLSTMFusion(nets, cfg.get("method", "attention"), n_outputs, freeze=False)
 
 
-def build_dlstm_fusion(name, models, input_dims, n_outputs, pretrained_checkpoints=None) -> DLSTMFusion:
+def build_dlstm_fusion(name, models, input_dims, n_outputs, pretrained_checkpoints=None, hop_s: float = 0.1) -> DLSTMFusion:
     """``dlstm_fusion``: ``pretrained`` [dlstm model names], ``method`` (attention | olb | hlb),
     ``pretrained_repeat``: the frozen networks are that repeat's checkpoints (``pretrained_checkpoints``,
     name → path), so every fusion repeat fuses the same networks (as in the paper)."""
@@ -161,7 +169,7 @@ def build_dlstm_fusion(name, models, input_dims, n_outputs, pretrained_checkpoin
         path = (pretrained_checkpoints or {}).get(p)
         if path is None:
             raise ValueError(f"model '{name}': no checkpoint given for pretrained network '{p}'")
-        nets[p] = build_dlstm(p, models, input_dims, n_outputs)
+        nets[p] = build_dlstm(p, models, input_dims, n_outputs, hop_s=hop_s)
         load_checkpoint(path, nets[p])
     return DLSTMFusion(nets, cfg.get("method", "attention"), n_outputs, freeze=True)
 

@@ -122,7 +122,7 @@ class JointMultimodalTransformer(SequenceModel):
         return {"pred": self.head(torch.cat([*outs, flags], dim=-1))}
 
 
-def build(name: str, models: dict, input_dims: dict[str, int], n_outputs: int, pretrained_checkpoints=None) -> JointMultimodalTransformer:
+def build(name: str, models: dict, input_dims: dict[str, int], n_outputs: int, pretrained_checkpoints=None, hop_s: float = 0.1) -> JointMultimodalTransformer:
     """``jmt`` (config keys; defaults in the config schema): ``modalities`` {audio: […], visual: […]}, ``d_model``,
     ``heads``, ``encoder_layers``, ``attention`` (sigmoid | softmax), ``fc_sizes`` ([1024, 128]), ``dropout``;
     ``folds`` and ``fold_by`` are read by the workflow (``affectflow.evaluation.folds``)."""

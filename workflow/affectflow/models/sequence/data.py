@@ -16,7 +16,7 @@ unit variance, so a network sees 384 equally loud text inputs next to 25 voice L
 few thousand training frames, fits the text's noise; on the demo this took the held-out speaker's
 arousal from 0.86 to 0.27 CCC in an audio + MiniLM fusion (README, "Sequence models").
 
-Sequences are cut with truncated back-propagation through time in mind: windows of
+Sequences are independent windows (each starts from a zero state; no state is carried across): windows of
 ``length`` frames every ``hop`` frames (non-overlapping by default); the last window of a session
 is padded, and ``frame_ok`` marks the real frames.
 """
@@ -61,6 +61,11 @@ class SequenceData:
     modalities: Modalities
     dims: list[str]
     feature_columns: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def hop_s(self) -> float:
+        """The grid's hop in seconds (the median frame duration)."""
+        return float(np.median(np.concatenate([s.t_end - s.t_start for s in self.sessions])))
 
     @property
     def input_dims(self) -> dict[str, int]:

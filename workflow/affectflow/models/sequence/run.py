@@ -50,18 +50,19 @@ def model_modalities(name: str, models: dict) -> seqdata.Modalities:
     return merged
 
 
-# kind -> builder(name, models, input_dims, n_outputs, pretrained_checkpoints). A new kind adds its
+# kind -> builder(name, models, input_dims, n_outputs, pretrained_checkpoints, hop_s=…). A new kind adds its
 # builder to its family's BUILDERS, its name to a kind list of affectflow.models and its block to the config schema.
 BUILDERS: dict[str, Callable[..., SequenceModel]] = {**dlstm.BUILDERS, **attention_fusion.BUILDERS, **jmt.BUILDERS}
 
 
 def build(name: str, models: dict, input_dims: dict[str, int], n_outputs: int,
-          pretrained_checkpoints: dict[str, str | Path] | None = None) -> SequenceModel:
-    """The untrained model ``name`` (``dlstm_fusion``: with its pre-trained networks loaded and frozen)."""
+          pretrained_checkpoints: dict[str, str | Path] | None = None, hop_s: float = 0.1) -> SequenceModel:
+    """The untrained model ``name`` (``dlstm_fusion``: with its pre-trained networks loaded and frozen) for
+    data on a grid of ``hop_s`` seconds (settings given in seconds become frames)."""
     kind = models[name]["kind"]
     if kind not in BUILDERS:
         raise ValueError(f"model '{name}': kind '{kind}' is not a sequence model ({sorted(BUILDERS)})")
-    return BUILDERS[kind](name, models, input_dims, n_outputs, pretrained_checkpoints)
+    return BUILDERS[kind](name, models, input_dims, n_outputs, pretrained_checkpoints, hop_s=hop_s)
 
 
 def train_repeat(*, dataset: str, name: str, models: dict, manifest: pd.DataFrame, dims: list[str], repeat: int, seed: int,
@@ -77,7 +78,7 @@ def train_repeat(*, dataset: str, name: str, models: dict, manifest: pd.DataFram
     data, reductions = seqdata.reduce_wide_extractors(data, cfg.get("input_components"), train_cfg.train_partitions)
     for red in reductions:
         log.info("input reduction: %s", red.summary())
-    model = build(name, models, data.input_dims, len(dims), pretrained_checkpoints)
+    model = build(name, models, data.input_dims, len(dims), pretrained_checkpoints, hop_s=data.hop_s)
     log.info("model %s (%s), repeat %d, seed %d, modalities %s, input dims %s", name, cfg["kind"], repeat, train_cfg.seed,
              modalities, data.input_dims)
     started = time.perf_counter()
