@@ -16,10 +16,14 @@ AROUSAL_CCC_MIN = 0.5
 FUSED_AROUSAL_MIN, FUSED_VALENCE_MIN = 0.8, 0.5
 
 
+DEMO_S = 60  # the default demo as `./dev.sh demo` runs it: the sequence-fusion bar is set on it
+FRAMES = DEMO_S * 10  # grid frames per session at the demo's 0.1 s hop
+
+
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory):
     work = tmp_path_factory.mktemp("demo_run")
-    (work / "config.yaml").write_text(yaml.safe_dump(demo_config(duration_s=40)))
+    (work / "config.yaml").write_text(yaml.safe_dump(demo_config(duration_s=DEMO_S)))
     snakemake(work, "--cores", "2")
     return work
 
@@ -45,7 +49,7 @@ def test_planted_valence_is_recovered_from_the_words_on_the_held_out_speaker(dem
     assert test.loc["valence", "ccc_pooled"] > 0.4
     assert abs(test.loc["arousal", "ccc_pooled"]) < 0.2
     text = pd.read_parquet(demo_run / "results/features/demo/minilm/demo07.parquet")
-    assert len(text) == 400 and text["speech"].any() and not text["speech"].all()
+    assert len(text) == FRAMES and text["speech"].any() and not text["speech"].all()
     assert text.loc[~text["speech"], "emb_000"].isna().all() and text.loc[text["speech"], "emb_000"].notna().all()
 
 
@@ -59,7 +63,7 @@ def test_second_dry_run_has_nothing_to_do(demo_run):
 def test_feature_files_carry_the_contract_and_provenance(demo_run):
     path = demo_run / "results/features/demo/egemaps_lld/demo07.parquet"
     df = pd.read_parquet(path)
-    assert list(df.columns[:3]) == ["session", "t_start", "t_end"] and len(df) == 400
+    assert list(df.columns[:3]) == ["session", "t_start", "t_end"] and len(df) == FRAMES
     assert df["t_start"].diff().dropna().round(6).eq(0.1).all()
     meta = store.read_metadata(path)
     assert meta["model_id"] == "opensmile:eGeMAPSv02:lld" and meta["params"]["hop_s"] == 0.1
@@ -105,7 +109,7 @@ def test_demo_interpausal_units_are_stored_per_session_and_give_segment_targets(
         ipus = store.read(path)
         assert list(ipus.columns[:4]) == ["session", "t_start", "t_end", "segment"] and len(ipus) >= 3
         assert store.read_metadata(path)["model_id"] == "silero-vad:silero_vad.onnx"
-        assert (ipus["t_start"] >= 0).all() and (ipus["t_end"] <= 40.0).all()
+        assert (ipus["t_start"] >= 0).all() and (ipus["t_end"] <= DEMO_S).all()
         assert (ipus["t_start"].iloc[1:].to_numpy() - ipus["t_end"].iloc[:-1].to_numpy() >= 0.2).all()  # min_pause_s
         labels = store.read(demo_run / f"results/labels/demo/{s}.parquet")
         targets = segments.segment_targets(ipus, labels, ["arousal", "valence"], shift_s=0.0)
@@ -140,7 +144,7 @@ def test_lucas_dlstms_train_the_fusions_run_and_the_paper_tables_are_written(dem
             pred = pd.read_parquet(demo_run / f"results/predictions/demo/{model}/repeat{r}.parquet")
             assert list(pred.columns[:9]) == ["session", "t_start", "t_end", "partition", "label_valid", "arousal", "valence",
                                               "arousal_pred", "valence_pred"]
-            assert pred["arousal_pred"].notna().all() and len(pred) == 8 * 400
+            assert pred["arousal_pred"].notna().all() and len(pred) == 8 * FRAMES
             assert (demo_run / f"results/models/demo/{model}/repeat{r}/checkpoint.pt").stat().st_size > 0
     history = pd.read_csv(demo_run / "results/models/demo/lucas_video_att/repeat0/history.csv")
     assert list(history["selectable"]) == [False] * 5 + [True] * (len(history) - 5)  # attention bypassed for epochs < 5
@@ -170,7 +174,7 @@ def test_face_features_come_from_the_shared_detection_cache(demo_run):
     faces = demo_run / "results/faces/demo/blazeface/demo07.parquet"
     feats = demo_run / "results/features/demo/face_expression/demo07.parquet"
     rows, df = pd.read_parquet(faces), pd.read_parquet(feats)
-    assert len(df) == 200 and df["t_start"].equals(rows["t_start"])  # 5 sampled frames/s × 40 s, the video's own times
+    assert len(df) == 5 * DEMO_S and df["t_start"].equals(rows["t_start"])  # 5 sampled frames/s, the video's own times
     assert df["face_found"].all()  # the demo face never leaves the frame
     assert store.read_metadata(feats)["sources"]["faces"]["sha256"] == store.content_sha256(faces)
     assert (demo_run / "results/faces/demo/blazeface/demo07.crops.npz").stat().st_size > 0
@@ -203,7 +207,7 @@ def test_the_five_fusion_strategies_and_the_jmt_train_and_write_the_papers_table
     devel = {}
     for fold in JMT_FOLDS:
         pred = pd.read_parquet(demo_run / f"results/predictions/demo/waligora_jmt/fold{fold}/repeat0.parquet")
-        assert pred["arousal_pred"].notna().all() and len(pred) == 8 * 400
+        assert pred["arousal_pred"].notna().all() and len(pred) == 8 * FRAMES
         assert set(pred.loc[pred["partition"] == "test", "session"]) == {"demo07", "demo08"}  # the test speaker stays out
         devel[fold] = set(pred.loc[pred["partition"] == "devel", "session"])
     assert set().union(*(devel[f] for f in JMT_FOLDS[1:])) == {f"demo0{i}" for i in range(1, 7)}  # each train+devel session held out once
@@ -255,7 +259,7 @@ def test_fused_demo_model_beats_every_unimodal_one_on_the_planted_dimensions(dem
 
     Arousal is planted in the voice, valence in the words and (weaker) the mouth. Over the planted
     dimensions together the trimodal model must beat every unimodal one by a wide margin; per
-    dimension it must match the modality that carries it. (The test speaker has ~14 IPUs here, so
+    dimension it must match the modality that carries it. (The test speaker has ~20 IPUs here, so
     CCCs closer than ~0.1 cannot be ranked; tests/test_late_fusion.py tests the strict per-dimension
     gain on complementary synthetic systems.)"""
     table = pd.read_csv(demo_run / "results/tables/demo/fusion_demo_late_table1.csv")
