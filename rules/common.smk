@@ -213,7 +213,19 @@ def dataset_late_fusions(dataset):
 
 
 def late_fusion_combinations(fusion):
-    return late_fusion_report.combinations(list(config["fusions"][fusion]["modalities"]))
+    cfg = config["fusions"][fusion]
+    return late_fusion_report.combinations(list(cfg["modalities"]), cfg.get("combinations", "all"))
+
+
+def late_fusion_shift_searched(fusion):
+    """A list of candidate label shifts: one shift job per (dataset, fusion) chooses them for every combination."""
+    return isinstance(config["fusions"][fusion].get("unit", {}).get("label_shift_s"), list)
+
+
+def late_fusion_manifest(wildcards):
+    """session, speaker, partition (and group, when the manifest has one) of the dataset's sessions."""
+    table = MANIFESTS[wildcards.dataset].table
+    return table[["session", "speaker", "partition", *(["group"] if "group" in table.columns else [])]].to_dict(orient="list")
 
 
 def late_fusion_table_outputs(dataset, fusion):
@@ -228,10 +240,12 @@ def late_fusion_params(wildcards):
     return cfg
 
 
-def late_fusion_inputs(wildcards):
+def late_fusion_inputs(wildcards, modalities=None):
+    """Files one combination reads (``modalities``: all of the fusion's, for the shift job), and the shared label shift."""
     ss = sessions(wildcards.dataset)
     files = [f"{RESULTS}/labels/{wildcards.dataset}/{s}.parquet" for s in ss]
-    for specs in late_fusion_params(wildcards)["modalities"].values():
+    specs_of = modalities if modalities is not None else late_fusion_params(wildcards)["modalities"]
+    for specs in specs_of.values():
         for spec in specs:
             files += late_fusion_inputs_mod.input_files(spec, wildcards.dataset, ss)
     unit = config["fusions"][wildcards.fusion].get("unit", {})
@@ -239,7 +253,14 @@ def late_fusion_inputs(wildcards):
         files.append(unit["path"])
     elif unit.get("kind") == "segmenter":
         files += [f"{RESULTS}/segments/{wildcards.dataset}/{unit['name']}/{s}.parquet" for s in ss]
-    return {"files": list(dict.fromkeys(files))}
+    out = {"files": list(dict.fromkeys(files))}
+    if modalities is None and late_fusion_shift_searched(wildcards.fusion):
+        out["shift"] = f"{RESULTS}/fusion/{wildcards.dataset}/{wildcards.fusion}/label_shift.json"
+    return out
+
+
+def late_fusion_shift_inputs(wildcards):
+    return late_fusion_inputs(wildcards, config["fusions"][wildcards.fusion]["modalities"])
 
 
 def demo_options():

@@ -200,3 +200,92 @@ def test_segmenter_units_read_the_stored_segments_and_name_a_missing_file(tmp_pa
     expected = labels.loc[(labels["t_start"] >= 1.0 - 1e-9) & (labels["t_start"] < 3.5 - 1e-9), "arousal"].mean()
     assert table.loc[0, "arousal"] == pytest.approx(expected, abs=1e-5)  # [0.5, 3.0) shifted right by 0.5 s
     assert chosen["label_shift"]["chosen_s"] == {"arousal": 0.5, "valence": 0.5}
+
+
+def _delayed_system(tmp_path, roots, manifest, name, delay, seed):
+    """A system that sees the emotion when it happens: annotators (the labels) react ``delay`` frames later."""
+    def on_time(table):
+        for d, k in delay.items():
+            table[d] = table[d].shift(-k).ffill().to_numpy()
+        return table
+    return write_predictions(tmp_path, roots, manifest, name, {"arousal": 0.95, "valence": 0.95}, seed=seed, transform=on_time)
+
+
+def test_without_partitions_the_label_shift_is_chosen_per_outer_fold_and_shared_by_every_combination(tmp_path):
+    """Old behaviour: the shift was searched on every row (the scored ones too) and per combination,
+    so the audio and text rows of Table 1 were scored against different targets."""
+    roots, manifest = make_corpus(tmp_path, n_speakers=6, sessions_per_speaker=1, duration_s=40, smooth_frames=15)
+    modalities = {"audio": [{"avec": str(_delayed_system(tmp_path, roots, manifest, "audio", {"arousal": 20, "valence": 20}, 1))}],
+                  "text": [{"avec": str(_delayed_system(tmp_path, roots, manifest, "text", {"arousal": 0, "valence": 0}, 2))}]}
+    unit = {"kind": "rolling", "length_s": 3.0, "hop_s": 1.0, "label_shift_s": [0.0, 1.0, 2.0]}
+    fusion = {"modalities": modalities, "models": ["svr"], "trials": 2, "folds": 3, "unit": unit}
+    record = pipeline.shift_record("toy", manifest, fusion, DIMS, roots=roots)
+    assert record["mode"] == "nested" and len(record["folds"]) == 3
+    assert sorted(g for f in record["folds"] for g in f["held_out"]) == sorted(manifest["speaker"])
+    # each fold's choice never sees its held-out rows: destroying their labels changes nothing
+    held = record["folds"][0]["held_out"]
+    for s in manifest.loc[manifest["speaker"].isin(held), "session"]:
+        lab = store.read(f"{roots.labels}/toy/{s}.parquet")
+        lab[DIMS] = np.random.default_rng(9).uniform(0, 1, (len(lab), len(DIMS)))
+        store.write(lab, f"{roots.labels}/toy/{s}.parquet", {"destroyed": True})
+    again = pipeline.shift_record("toy", manifest, fusion, DIMS, roots=roots)
+    assert again["folds"][0]["chosen_s"] == record["folds"][0]["chosen_s"]
+    assert np.allclose(again["folds"][0]["cv_ccc"]["arousal"], record["folds"][0]["cv_ccc"]["arousal"])
+    assert not np.allclose(again["folds"][1]["cv_ccc"]["arousal"], record["folds"][1]["cv_ccc"]["arousal"])
+    # one set of targets for every row of Table 1
+    preds = {c: pipeline.run_combination("toy", manifest, fusion, [c], DIMS, roots=roots, shift=again)[0] for c in modalities}
+    assert np.allclose(preds["audio"][DIMS].to_numpy(), preds["text"][DIMS].to_numpy(), equal_nan=True)
+    # without the shared record each combination chooses its own shift: audio's delay is 2 s, text's 0 s
+    own = {c: pipeline.combination_table("toy", manifest, {c: modalities[c]}, DIMS, unit, roots=roots, folds=3)[2] for c in modalities}
+    print(own["audio"]["label_shift"]["folds"][1]["chosen_s"], own["text"]["label_shift"]["folds"][1]["chosen_s"])
+    assert own["audio"]["label_shift"]["folds"][1]["chosen_s"]["arousal"] == 2.0
+    assert own["text"]["label_shift"]["folds"][1]["chosen_s"]["arousal"] == 0.0
+
+
+def test_nested_table1_reports_the_model_chosen_per_outer_fold_not_by_the_mean_over_folds(tmp_path):
+    roots, manifest = make_corpus(tmp_path, n_speakers=4, sessions_per_speaker=1, duration_s=20)
+    system = write_predictions(tmp_path, roots, manifest, "system", {"arousal": 0.8, "valence": 0.8})
+    pred, scores, info = fuse(roots, manifest, {"x": [{"avec": str(system)}]}, ["knn", "svr"], folds=4,
+                              unit={"kind": "frames", "frame_step": 4})
+    sel = scores[scores["kind"] == "selected"].set_index("dimension")
+    for dim in DIMS:
+        chosen = info["selected"][dim]
+        assert len(chosen) == 4 and set(chosen) <= {"KNN", "SVR"}
+        # per fold, the kind with the best inner CV on that fold's training rows predicts its held-out rows
+        for k, fold_name in enumerate(chosen):
+            kinds = {"KNN": "knn", "SVR": "svr"}
+            cvs = {n: info["models"][f"{kk}:{dim}"]["folds"][k]["cv_ccc"][0] for n, kk in kinds.items()}
+            assert fold_name == max(cvs, key=cvs.get)
+            held = pred["speaker"].isin(info["models"][f"knn:{dim}"]["folds"][k]["held_out"]).to_numpy()
+            assert np.allclose(pred.loc[held, f"selected:{dim}_pred"], pred.loc[held, f"{kinds[fold_name].lower()}:{dim}_pred"])
+        assert sel.loc[dim, "ccc"] > 0.5
+    table = report.table1(report.grid_table({"x": scores}), DIMS, ["x"])
+    assert table.loc[0, "arousal_ccc"] == pytest.approx(sel.loc["arousal", "ccc"])
+
+
+def _partner_corpus(tmp_path):
+    """6 conversations of 2 partners: partners share the conversation's labels (± a little) and a copy of
+    one feature track that carries no information about the labels."""
+    roots, manifest = make_corpus(tmp_path, n_speakers=12, sessions_per_speaker=1, duration_s=10, smooth_frames=4)
+    manifest["group"] = [f"conv{i // 2}" for i in range(len(manifest))]
+    noise = write_predictions(tmp_path, roots, manifest, "noise", {}, seed=4)
+    rng = np.random.default_rng(0)
+    for a, b in zip(manifest["session"][::2], manifest["session"][1::2]):
+        lab = store.read(f"{roots.labels}/toy/{a}.parquet")
+        lab[DIMS] = lab[DIMS].to_numpy() + 0.01 * rng.standard_normal((len(lab), len(DIMS)))
+        store.write(lab.assign(session=b), f"{roots.labels}/toy/{b}.parquet", {"partner_of": a})
+        pd.read_csv(noise / f"{a}.csv", sep=";").assign(name=b).to_csv(noise / f"{b}.csv", sep=";", index=False)
+    return roots, manifest, {"x": [{"avec": str(noise)}]}
+
+
+def test_partners_of_one_conversation_are_held_out_together_when_the_manifest_has_a_group(tmp_path):
+    roots, manifest, modalities = _partner_corpus(tmp_path)
+    unit = {"kind": "frames", "frame_step": 2}
+    _, by_speaker, leak = fuse(roots, manifest.drop(columns="group"), modalities, ["knn"], folds=6, unit=unit)
+    _, by_conv, clean = fuse(roots, manifest, modalities, ["knn"], folds=6, unit=unit)
+    print(by_speaker[["kind", "dimension", "ccc"]], by_conv[["kind", "dimension", "ccc"]], sep="\n")
+    # split by speaker: KNN finds the partner's identical frame and copies its label
+    assert leak["held_out_exact_matches"] == len(manifest) * 50 and "group" in leak["warning"]
+    assert (by_speaker["ccc"] > 0.9).all()
+    assert clean["split"] == "nested group-disjoint CV" and clean["held_out_exact_matches"] == 0 and "warning" not in clean
+    assert (by_conv["ccc"].abs() < 0.25).all()

@@ -12,14 +12,25 @@ from ...evaluation import plots, tables
 SEP = "+"
 
 
-def combinations(modalities: list[str]) -> list[str]:
-    """Every non-empty subset, unimodal first, then pairs, … (Table 1's row order)."""
+def combinations(modalities: list[str], which: str = "all") -> list[str]:
+    """Table 1's rows: ``all`` — every non-empty subset, unimodal first, then pairs, …;
+    ``each`` — every modality alone and all of them together (n + 1 jobs instead of 2^n − 1)."""
+    if which == "each":
+        return list(dict.fromkeys([*modalities, SEP.join(modalities)]))
+    if which != "all":
+        raise ValueError(f"fusion combinations: {which!r}; expected 'all' or 'each'")
     return [SEP.join(c) for r in range(1, len(modalities) + 1) for c in itertools.combinations(modalities, r)]
 
 
 def caption(variance: str, split: str, selection: str = "cv") -> str:
-    chosen = ("the model with the best cross-validated CCC on train+devel (speaker-disjoint folds) is shown; "
-              "CCC and MAE are on the held-out rows") if selection == "cv" else "the model with the best held-out CCC is shown"
+    if selection != "cv":
+        chosen = "the model with the best held-out CCC is shown"
+    elif split.startswith("nested"):
+        chosen = ("the model is chosen per outer fold by the inner-CV CCC on that fold's training rows (models and "
+                  "how many folds chose each are named); CCC and MAE are on the held-out rows")
+    else:
+        chosen = ("the model with the best cross-validated CCC on train+devel (group-disjoint folds) is shown; "
+                  "CCC and MAE are on the held-out rows")
     return (f"Late fusion, after Rios et al. Table 1. For each modality combination and dimension {chosen}. "
             f"{tables.ccc_caption(variance, 'pooled')} Split: {split}.")
 
@@ -33,8 +44,9 @@ def unit_caption(unit: dict) -> str:
     what = {"segmenter": f"the segments of segmenter '{unit.get('name')}'", "table": f"the segments of {unit.get('path')}",
             "rolling": f"rolling windows of {unit.get('length_s')} s every {unit.get('hop_s', unit.get('length_s'))} s"}[kind]
     shift = unit.get("label_shift_s", 0.0)
-    how = (f"shifted right by the per-dimension shift chosen among {list(shift)} s (ridge, speaker-disjoint CV on train+devel; "
-           "chosen shifts in the grid's label_shift_s)" if isinstance(shift, list) else f"shifted right by {float(shift)} s")
+    how = (f"shifted right by the per-dimension shift chosen among {list(shift)} s (ridge on the inputs of all modalities, "
+           "group-disjoint CV on training rows only: train+devel, or each outer fold's training rows; one set of targets for "
+           "every combination; chosen shifts in the grid's label_shift_s)" if isinstance(shift, list) else f"shifted right by {float(shift)} s")
     return f"Rows: {what}; inputs are frame means over the segment, targets the mean frame label over the segment {how}."
 
 
@@ -46,14 +58,20 @@ def grid_table(scores: dict[str, pd.DataFrame]) -> pd.DataFrame:
 
 
 def table1(grid: pd.DataFrame, dims: list[str], order: list[str]) -> pd.DataFrame:
-    """One row per combination; per dimension the best model (by ``cv_ccc``), its CCC and MAE."""
+    """One row per combination; per dimension the chosen model, its CCC and MAE.
+
+    In nested CV the grid has a ``selected`` row per dimension (the model chosen per outer fold
+    from its training rows' inner CV): that is the row shown. With official partitions the model
+    with the best ``cv_ccc`` (train+devel CV) is shown. Never chosen by a held-out score.
+    """
     rows = []
     for combo in order:
         sub = grid[grid["combination"] == combo]
         row = {"modalities": combo}
         for dim in dims:
             d = sub[sub["dimension"] == dim]
-            best = d.loc[d["cv_ccc"].fillna(-2).idxmax()] if len(d) else None
+            picked = d[d["kind"] == "selected"] if "kind" in d.columns else d.iloc[:0]
+            best = picked.iloc[0] if len(picked) else d.loc[d["cv_ccc"].fillna(-2).idxmax()] if len(d) else None
             row[f"{dim}_model"] = best["model"] if best is not None else ""
             row[f"{dim}_ccc"] = best["ccc"] if best is not None else float("nan")
             row[f"{dim}_mae"] = best["mae"] if best is not None else float("nan")
