@@ -289,3 +289,43 @@ def test_partners_of_one_conversation_are_held_out_together_when_the_manifest_ha
     assert (by_speaker["ccc"] > 0.9).all()
     assert clean["split"] == "nested group-disjoint CV" and clean["held_out_exact_matches"] == 0 and "warning" not in clean
     assert (by_conv["ccc"].abs() < 0.25).all()
+
+
+def test_numeric_looking_session_ids_in_a_csv_segments_table_stay_text_and_nothing_is_dropped_silently(tmp_path):
+    """Old behaviour: session ids 00-09 of a CSV segments table became 0-9 and their segments were dropped silently."""
+    roots, manifest = make_corpus(tmp_path, n_speakers=12, sessions_per_speaker=1, duration_s=6)
+    renamed = {s: f"{i:02d}" for i, s in enumerate(manifest["session"])}
+    for old, new in renamed.items():
+        store.write(store.read(f"{roots.labels}/toy/{old}.parquet").assign(session=new), f"{roots.labels}/toy/{new}.parquet", {})
+    manifest = manifest.assign(session=manifest["session"].map(renamed))
+    system = write_predictions(tmp_path, roots, manifest, "system", {"arousal": 0.9, "valence": 0.9})
+    path = tmp_path / "segs.csv"
+    pd.DataFrame({"session": [s for s in manifest["session"] for _ in range(2)], "t_start": [0.0, 3.0] * 12,
+                  "t_end": [3.0, 6.0] * 12}).to_csv(path, index=False)
+    fusion = {"modalities": {"x": [{"avec": str(system)}]}, "models": ["svr"], "trials": 1, "folds": 3,
+              "unit": {"kind": "table", "path": str(path), "label_shift_s": 0.0}}
+    pred, scores, info = pipeline.run_combination("toy", manifest, fusion, ["x"], DIMS, roots=roots)
+    assert len(pred) == 24 and sorted(pred["session"].unique()) == [f"{i:02d}" for i in range(12)]
+    assert info["counts"]["rows"] == 24 and info["counts"]["sessions_without_rows"] == []
+    # a third of the sessions missing from the table: counted, and past max_dropped_fraction the job fails
+    pd.read_csv(path, dtype=str).iloc[:8].to_csv(path, index=False)
+    with pytest.raises(ValueError, match=r"sessions without any row: 8 of 12"):
+        pipeline.run_combination("toy", manifest, {**fusion, "max_dropped_fraction": 0.5}, ["x"], DIMS, roots=roots)
+    _, _, info = pipeline.run_combination("toy", manifest, {**fusion, "max_dropped_fraction": 0.9}, ["x"], DIMS, roots=roots)
+    assert len(info["counts"]["sessions_without_rows"]) == 8
+
+
+def test_speaker_standardisation_with_one_row_per_speaker_falls_back_to_global_statistics(tmp_path):
+    """Old behaviour: one clip per speaker gave std NaN, every input NaN and CCC about 0."""
+    roots, manifest = make_corpus(tmp_path, n_speakers=30, sessions_per_speaker=1, duration_s=1, speaker_level=2.0)
+    system = write_predictions(tmp_path, roots, manifest, "system", {"arousal": 0.9, "valence": 0.9})
+    for s in manifest["session"]:  # clip-level: one labelled row per speaker
+        store.write(store.read(f"{roots.labels}/toy/{s}.parquet").iloc[:1], f"{roots.labels}/toy/{s}.parquet", {"clip": True})
+    fusion = {"modalities": {"x": [{"avec": str(system)}]}, "models": ["svr"], "trials": 2, "folds": 5, "standardise": "speaker",
+              "unit": {"kind": "frames"}}
+    table, cols, chosen = pipeline.combination_table("toy", manifest, fusion["modalities"], DIMS, fusion["unit"], standardise="speaker", roots=roots)
+    assert len(table) == 30 and np.isfinite(table[cols].to_numpy()).all()
+    assert chosen["standardise_fallback"] == sorted(manifest["speaker"])
+    _, scores, _ = pipeline.run_combination("toy", manifest, fusion, ["x"], DIMS, roots=roots)
+    print(scores[["kind", "dimension", "ccc"]])
+    assert (scores["ccc"] > 0.5).all()

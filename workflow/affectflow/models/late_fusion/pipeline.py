@@ -29,9 +29,17 @@ def load_segments(unit: dict, table: pd.DataFrame, dataset: str, roots: inputs.R
         path = Path(unit["path"])
         if not path.exists():
             raise segment_tables.SegmentError(f"{path}: segments table not found")
-        segs = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+        # session ids are text: "00"-"09" must not become the integers 0-9 (and match no session)
+        segs = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path, dtype={"session": str}, keep_default_na=False)
         segs = segment_tables.check_segments(segs, str(path))
-        return segs[segs["session"].isin(sessions)].reset_index(drop=True)
+        known = segs["session"].isin(sessions)
+        if not known.any():
+            raise segment_tables.SegmentError(f"{path}: none of its {segs['session'].nunique()} session(s) is in the manifest "
+                                              f"(e.g. {sorted(segs['session'].unique())[:3]} vs {sessions[:3]})")
+        if (~known).any():
+            log.warning("%s: %d segment(s) of %d session(s) not in the manifest are left out: %s", path, int((~known).sum()),
+                        segs.loc[~known, "session"].nunique(), sorted(segs.loc[~known, "session"].unique())[:10])
+        return segs[known].reset_index(drop=True)
     raise ValueError(f"unknown fusion unit kind {kind!r} (frames, rolling, segmenter, table)")
 
 
@@ -162,11 +170,34 @@ def combination_table(dataset: str, manifest: pd.DataFrame, modalities: dict[str
                       variance: str = "population", shift: dict | None = None) -> tuple[pd.DataFrame, list[str], dict]:
     """The joined table of one modality combination, its input columns and the unit's choices (label shift)."""
     table, cols = joined_inputs(dataset, manifest, modalities, dims, context_frames, standardise, roots, emotion_targets)
+    by = standardise if standardise not in (None, "none") else None
+    fallback = join.single_row_groups(table, by)
+    n_frames = len(table)
     table, chosen = unit_table(table, cols, dims, unit, dataset, roots, folds, variance, shift)
     table = table.reset_index(drop=True)
-    cols = [c for c in cols if table[c].notna().any()]
+    empty = [c for c in cols if not table[c].notna().any()]
+    cols = [c for c in cols if c not in empty]
+    sessions = set(manifest["session"].astype(str))
+    chosen["counts"] = {"frames": n_frames, "rows": len(table), "input_columns": len(cols) + len(empty), "empty_input_columns": empty,
+                        "sessions": len(sessions), "sessions_without_rows": sorted(sessions - set(table["session"].astype(str)))}
+    if fallback:
+        chosen["standardise_fallback"] = fallback
+        chosen["warning_standardise"] = f"{len(fallback)} {by}(s) with a single row standardised with the statistics of all rows: {fallback[:20]}"
+    if empty:
+        log.warning("%s: %d input column(s) empty on every row (left out): %s", "+".join(modalities), len(empty), empty[:10])
     log.info("%s: %d rows, %d sessions, %d input columns", "+".join(modalities), len(table), table["session"].nunique(), len(cols))
     return table, cols, chosen
+
+
+def check_drops(counts: dict, n_unusable: int, max_fraction: float, where: str) -> None:
+    """Fail when more than ``max_fraction`` of the rows have no usable target, of the sessions have no row,
+    or of the input columns are empty (the counts go to training.json and the Table 1 caption either way)."""
+    checks = [("rows without a usable target", n_unusable, counts["rows"]),
+              ("sessions without any row", len(counts["sessions_without_rows"]), counts["sessions"]),
+              ("input columns empty everywhere", len(counts["empty_input_columns"]), counts["input_columns"])]
+    bad = [f"{what}: {n} of {total}" for what, n, total in checks if total and n / total > max_fraction]
+    if bad:
+        raise ValueError(f"{where}: too much left out (max_dropped_fraction {max_fraction}): {'; '.join(bad)}")
 
 
 def run_combination(dataset: str, manifest: pd.DataFrame, fusion: dict, combination: list[str], dims: list[str],
@@ -179,6 +210,8 @@ def run_combination(dataset: str, manifest: pd.DataFrame, fusion: dict, combinat
                                             int(fusion.get("context_frames", 0)), fusion.get("standardise"), roots,
                                             fusion.get("emotion_targets"), folds, variance, shift)
     outer = chosen.pop("outer", None)
+    n_unusable = int((~(table["label_valid"].to_numpy(dtype=bool) & np.isfinite(table[dims].to_numpy(dtype=np.float64)).all(axis=1))).sum())
+    check_drops(chosen["counts"], n_unusable, float(fusion.get("max_dropped_fraction", 0.5)), f"fusion combination {'+'.join(combination)}")
     tuner = training.Tuner(trials=int(fusion.get("trials", 20)), folds=folds, seed=seed,
                            variance=variance, ff=fusion.get("ff", {}), n_jobs=n_jobs)
     np.random.seed(seed)
