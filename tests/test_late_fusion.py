@@ -329,3 +329,44 @@ def test_speaker_standardisation_with_one_row_per_speaker_falls_back_to_global_s
     _, scores, _ = pipeline.run_combination("toy", manifest, fusion, ["x"], DIMS, roots=roots)
     print(scores[["kind", "dimension", "ccc"]])
     assert (scores["ccc"] > 0.5).all()
+
+
+def test_the_mean_of_prediction_inputs_beats_the_best_input_and_table1_shows_that_input(tmp_path):
+    """Three systems with independent errors: their mean beats each (old behaviour: no such candidate, and
+    shrinking regressors stayed at the best input's level)."""
+    roots, manifest = make_corpus(tmp_path, n_speakers=6, sessions_per_speaker=1, duration_s=30)
+    modalities = {f"m{i}": [{"avec": str(write_predictions(tmp_path, roots, manifest, f"sys{i}", {"arousal": r, "valence": r}, seed=i))}]
+                  for i, r in enumerate([0.6, 0.55, 0.5])}
+    kinds = ["mean", "wmean", "best_input", "knn"]
+    _, scores, info = fuse(roots, manifest, modalities, kinds, folds=3, unit={"kind": "frames", "frame_step": 3})
+    by = scores.set_index(["kind", "dimension"])["ccc"]
+    print(scores[["kind", "dimension", "ccc", "cv_ccc"]])
+    for dim in DIMS:
+        assert by["mean", dim] > by["best_input", dim] + 0.05 and by["wmean", dim] > by["best_input", dim] + 0.05
+        assert by["selected", dim] >= by["best_input", dim] + 0.05  # chosen in the training folds: a mean
+        assert 0.5 < by["best_input", dim] < 0.7  # the strongest system (r = 0.6) alone
+    assert set(info["selected"]["arousal"]) <= {"Mean", "CV-weighted mean"}
+    table = report.table1(report.grid_table({"m0+m1+m2": scores}), DIMS, ["m0+m1+m2"]).set_index("modalities")
+    assert table.loc["best single input", "arousal_ccc"] == pytest.approx(by["best_input", "arousal"])
+    assert table.loc["m0+m1+m2", "arousal_ccc"] == pytest.approx(by["selected", "arousal"])
+    with pytest.raises(ValueError, match="needs inputs that are predictions of the dimension"):
+        fuse(roots, manifest, {"m0": [{"avec": str(tmp_path / "external" / "sys0"), "columns": ["valence"]}]}, ["mean"], folds=3,
+             unit={"kind": "frames", "frame_step": 3})
+
+
+def test_ccc_aware_output_scaling_undoes_the_shrinkage_of_a_smoothing_regressor(tmp_path):
+    roots, manifest = make_corpus(tmp_path, n_speakers=6, sessions_per_speaker=1, duration_s=30)
+    weak = write_predictions(tmp_path, roots, manifest, "weak", {"arousal": 0.4, "valence": 0.4})
+    table, cols, _ = pipeline.combination_table("toy", manifest, {"x": [{"avec": str(weak)}]}, DIMS, {"kind": "frames", "frame_step": 2}, roots=roots)
+    tuned = training.Tuner(trials=0, folds=3)
+    knn = {"n_neighbors": 200}  # strong smoothing: predictions shrink towards the mean
+    X, Y = table[cols].to_numpy(), table[DIMS].to_numpy()
+    groups = table["speaker"].to_numpy()
+    plain = tuned.cv_predict("knn", knn, X, Y, groups)
+    tuned.scale_output = True
+    scaled = tuned.cv_predict("knn", knn, X, Y, groups)
+    for j, dim in enumerate(DIMS):
+        c_plain, c_scaled = metrics.ccc(Y[:, j], plain[:, j]), metrics.ccc(Y[:, j], scaled[:, j])
+        print(dim, c_plain, c_scaled, plain[:, j].std(), scaled[:, j].std(), Y[:, j].std())
+        assert c_scaled > c_plain + 0.05
+        assert plain[:, j].std() < 0.6 * Y[:, j].std() and abs(scaled[:, j].std() / Y[:, j].std() - 1) < 0.35

@@ -10,6 +10,7 @@ from ...core.store import atomic_path
 from ...evaluation import plots, tables
 
 SEP = "+"
+BEST_INPUT_ROW = "best single input"
 
 
 def combinations(modalities: list[str], which: str = "all") -> list[str]:
@@ -76,7 +77,36 @@ def table1(grid: pd.DataFrame, dims: list[str], order: list[str]) -> pd.DataFram
             row[f"{dim}_ccc"] = best["ccc"] if best is not None else float("nan")
             row[f"{dim}_mae"] = best["mae"] if best is not None else float("nan")
         rows.append(row)
+    # the baseline every fusion must beat: the best single input (chosen per dimension on training rows),
+    # from the combination with the most modalities that has one
+    with_inputs = [c for c in order if "kind" in grid.columns and ((grid["combination"] == c) & (grid["kind"] == "best_input")).any()]
+    if with_inputs:
+        combo = max(with_inputs, key=lambda c: len(c.split(SEP)))
+        row = {"modalities": BEST_INPUT_ROW}
+        for dim in dims:
+            best = grid[(grid["combination"] == combo) & (grid["kind"] == "best_input") & (grid["dimension"] == dim)].iloc[0]
+            row.update({f"{dim}_model": "input", f"{dim}_ccc": best["ccc"], f"{dim}_mae": best["mae"]})
+        rows.append(row)
     return pd.DataFrame(rows)
+
+
+def drops_caption(infos: dict[str, dict]) -> str:
+    """What was left out, per combination (rows without a usable target, empty inputs, sessions without rows,
+    single-row standardisation groups, held-out rows with exact training matches): never silent."""
+    parts = []
+    for combo, info in infos.items():
+        c = info.get("counts", {})
+        bits = [f"{info.get('n_rows_unlabelled', 0)} of {c.get('rows', info.get('n_rows', 0))} rows without a usable target"]
+        if c.get("empty_input_columns"):
+            bits.append(f"{len(c['empty_input_columns'])} of {c['input_columns']} input columns empty")
+        if c.get("sessions_without_rows"):
+            bits.append(f"{len(c['sessions_without_rows'])} of {c['sessions']} sessions without rows")
+        if info.get("standardise_fallback"):
+            bits.append(f"{len(info['standardise_fallback'])} single-row groups standardised globally")
+        if info.get("held_out_exact_matches"):
+            bits.append(f"WARNING {info['held_out_exact_matches']} held-out rows equal a training row")
+        parts.append(f"{combo}: {', '.join(bits)}")
+    return "Left out: " + "; ".join(parts) + "."
 
 
 def latex_table1(table: pd.DataFrame, dims: list[str], caption_text: str, label: str) -> str:

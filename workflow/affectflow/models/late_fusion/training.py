@@ -49,17 +49,24 @@ def dim_ccc(Y: np.ndarray, P: np.ndarray, variance: str) -> list[float]:
 
 class Tuner:
     def __init__(self, trials: int = 20, folds: int = 5, seed: int = 0, variance: str = "population",
-                 ff: dict | None = None, n_jobs: int = 1):
+                 ff: dict | None = None, n_jobs: int = 1, scale_output: bool = False):
         self.trials, self.folds, self.seed, self.variance = trials, folds, seed, variance
-        self.ff, self.n_jobs = ff or {}, n_jobs
+        self.ff, self.n_jobs, self.scale_output = ff or {}, n_jobs, scale_output
+        self.prediction_columns: dict[str, list[int]] = {}  # per dimension: the inputs that predict it (for the averages)
+        self.task: list[str] = []
 
     def fixed(self, kind: str) -> dict:
+        if kind in models.AVERAGES:
+            return {"columns": [c for d in self.task for c in self.prediction_columns.get(d, [])]}
         return dict(self.ff) if kind in ("ff", "ff_mt") else {}
+
+    def build(self, kind: str, params: dict, n_outputs: int):
+        return models.build(kind, params, n_outputs, self.seed, self.n_jobs, self.scale_output)
 
     def cv_predict(self, kind, params, X, Y, groups) -> np.ndarray:
         oof = np.full(Y.shape, np.nan)
         for tr, te in speaker_folds(groups, self.folds):
-            model = models.build(kind, params, Y.shape[1], self.seed, self.n_jobs).fit(X[tr], Y[tr], groups[tr])
+            model = self.build(kind, params, Y.shape[1]).fit(X[tr], Y[tr], groups[tr])
             oof[te] = model.predict(X[te])
         return oof
 
@@ -87,9 +94,9 @@ def _fit_official(tuner, kind, X, Y, groups, partition, usable):
     params, cv = tuner.tune(kind, X[pool], Y[pool], groups[pool])
     train, devel = usable & (partition == "train"), usable & (partition == "devel")
     if kind in ("ff", "ff_mt") and devel.any():  # the paper keeps the epoch with the best devel CCC
-        model = models.build(kind, params, Y.shape[1], tuner.seed, tuner.n_jobs).fit(X[train], Y[train], groups[train], X[devel], Y[devel])
+        model = tuner.build(kind, params, Y.shape[1]).fit(X[train], Y[train], groups[train], X[devel], Y[devel])
     else:
-        model = models.build(kind, params, Y.shape[1], tuner.seed, tuner.n_jobs).fit(X[pool], Y[pool], groups[pool])
+        model = tuner.build(kind, params, Y.shape[1]).fit(X[pool], Y[pool], groups[pool])
     return model.predict(X), {"params": params, "cv_ccc": cv}
 
 
@@ -101,11 +108,17 @@ def _fit_nested(tuner, kind, X, task, outer, groups):
         Y = targets[task].to_numpy(dtype=np.float64)
         tr = usable & ~held
         params, cv = tuner.tune(kind, X[tr], Y[tr], groups[tr])
-        model = models.build(kind, params, Y.shape[1], tuner.seed, tuner.n_jobs).fit(X[tr], Y[tr], groups[tr])
+        model = tuner.build(kind, params, Y.shape[1]).fit(X[tr], Y[tr], groups[tr])
         pred[held] = model.predict(X[held])
         folds.append({"params": params, "cv_ccc": cv, "held_out": sorted(map(str, np.unique(groups[held])))})
     cv = np.nanmean(np.array([f["cv_ccc"] for f in folds], dtype=float), axis=0).tolist()
     return pred, {"params": "per outer fold", "cv_ccc": cv, "folds": folds}
+
+
+def prediction_columns(input_cols: list[str], dims: list[str]) -> dict[str, list[int]]:
+    """Per dimension, the input columns that are some input's prediction of it (``…__{dim}`` or ``…__{dim}_pred``;
+    not the ±k context copies)."""
+    return {d: [i for i, c in enumerate(input_cols) if c.endswith((f"__{d}", f"__{d}_pred"))] for d in dims}
 
 
 def groups_of(table: pd.DataFrame) -> np.ndarray:
@@ -206,8 +219,10 @@ def run(table: pd.DataFrame, input_cols: list[str], dims: list[str], kinds: list
                      "n": rep["n"], "cv_ccc": cv, "params": json.dumps(params, default=str)})
         log.info("%s %s: CCC %.3f MAE %.3f (CV %.3f)", kind, dim, rep["ccc_pooled"], rep["mae"], cv)
 
+    tuner.prediction_columns = prediction_columns(input_cols, dims)
     for kind in kinds:
         for task in tasks(kind, dims):
+            tuner.task = list(task)
             log.info("%s %s: tuning on %d rows × %d inputs", kind, task, int(usable.sum()), X.shape[1])
             if official:
                 P, fit_info = _fit_official(tuner, kind, X, table[task].to_numpy(dtype=np.float64), groups, partition, usable)
