@@ -370,3 +370,19 @@ def test_ccc_aware_output_scaling_undoes_the_shrinkage_of_a_smoothing_regressor(
         print(dim, c_plain, c_scaled, plain[:, j].std(), scaled[:, j].std(), Y[:, j].std())
         assert c_scaled > c_plain + 0.05
         assert plain[:, j].std() < 0.6 * Y[:, j].std() and abs(scaled[:, j].std() / Y[:, j].std() - 1) < 0.35
+
+
+def test_the_documented_cost_model_counts_the_fits_and_each_runs_every_modality_alone(tmp_path):
+    assert report.combinations(["a", "b", "c"], "each") == ["a", "b", "c", "a+b+c"]
+    assert len(report.combinations([f"m{i}" for i in range(9)], "each")) == 10
+    assert len(report.combinations([f"m{i}" for i in range(9)])) == 511
+    with pytest.raises(ValueError, match="'some'; expected 'all' or 'each'"):
+        report.combinations(["a"], "some")
+    roots, manifest = make_corpus(tmp_path, n_speakers=6, sessions_per_speaker=1, duration_s=6)
+    system = write_predictions(tmp_path, roots, manifest, "system", {"arousal": 0.8, "valence": 0.8})
+    _, _, info = fuse(roots, manifest, {"x": [{"avec": str(system)}]}, ["knn", "mean", "ff_mt"], folds=3, trials=2,
+                      unit={"kind": "frames", "frame_step": 2}, ff={"epochs": 2})
+    # outer folds × (trials × inner folds + 1) per model and task: knn 2 dims × 3 × (2·3+1), mean 2 × 3 × (3+1), ff_mt 1 × 3 × (3+1)
+    assert info["planned_fits"] == 2 * 3 * 7 + 2 * 3 * 4 + 3 * 4 == 78
+    assert info["fits"] == info["planned_fits"]
+    assert training.planned_fits(["svr"], ["arousal"], trials=10, inner_folds=5, outer_folds=5) == 255

@@ -212,7 +212,7 @@ def run_combination(dataset: str, manifest: pd.DataFrame, fusion: dict, combinat
     outer = chosen.pop("outer", None)
     n_unusable = int((~(table["label_valid"].to_numpy(dtype=bool) & np.isfinite(table[dims].to_numpy(dtype=np.float64)).all(axis=1))).sum())
     check_drops(chosen["counts"], n_unusable, float(fusion.get("max_dropped_fraction", 0.5)), f"fusion combination {'+'.join(combination)}")
-    tuner = training.Tuner(trials=int(fusion.get("trials", 20)), folds=folds, seed=seed,
+    tuner = training.Tuner(trials=int(fusion.get("trials", 10)), folds=folds, seed=seed,
                            variance=variance, ff=fusion.get("ff", {}), n_jobs=n_jobs,
                            scale_output=bool(fusion.get("scale_output", False)))
     np.random.seed(seed)

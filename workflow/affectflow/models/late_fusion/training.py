@@ -48,12 +48,13 @@ def dim_ccc(Y: np.ndarray, P: np.ndarray, variance: str) -> list[float]:
 
 
 class Tuner:
-    def __init__(self, trials: int = 20, folds: int = 5, seed: int = 0, variance: str = "population",
+    def __init__(self, trials: int = 10, folds: int = 5, seed: int = 0, variance: str = "population",
                  ff: dict | None = None, n_jobs: int = 1, scale_output: bool = False):
         self.trials, self.folds, self.seed, self.variance = trials, folds, seed, variance
         self.ff, self.n_jobs, self.scale_output = ff or {}, n_jobs, scale_output
         self.prediction_columns: dict[str, list[int]] = {}  # per dimension: the inputs that predict it (for the averages)
         self.task: list[str] = []
+        self.n_fits = 0  # models fitted so far (the cost model: planned_fits)
 
     def fixed(self, kind: str) -> dict:
         if kind in models.AVERAGES:
@@ -61,6 +62,7 @@ class Tuner:
         return dict(self.ff) if kind in ("ff", "ff_mt") else {}
 
     def build(self, kind: str, params: dict, n_outputs: int):
+        self.n_fits += 1
         return models.build(kind, params, n_outputs, self.seed, self.n_jobs, self.scale_output)
 
     def cv_predict(self, kind, params, X, Y, groups) -> np.ndarray:
@@ -171,6 +173,17 @@ def _select_per_fold(pred, fit_infos, dims, outer_masks, kinds):
     return selected, chosen
 
 
+def planned_fits(kinds: list[str], dims: list[str], trials: int, inner_folds: int, outer_folds: int = 1) -> int:
+    """The cost model: per model kind and task, outer folds × (trials × inner folds + 1) fits (the +1 is
+    the refit on the outer training rows); kinds without a search (FFs, averages, trials 0) count one
+    trial. Official partitions: ``outer_folds = 1``. Seconds ≈ fits × one fit's time on that many rows."""
+    total = 0
+    for kind in kinds:
+        n_trials = trials if (kind in models.TUNED and trials > 0) else 1
+        total += len(tasks(kind, dims)) * outer_folds * (n_trials * inner_folds + 1)
+    return total
+
+
 def official_split(partition: np.ndarray) -> bool:
     return bool((partition == "test").any() and (partition == "train").any())
 
@@ -201,6 +214,10 @@ def run(table: pd.DataFrame, input_cols: list[str], dims: list[str], kinds: list
             "n_groups": int(len(np.unique(groups[usable]))), "models": {}}
     folds = None if official else _outer_folds(table, dims, groups, usable, tuner.folds, outer)
     splits = [(usable & np.isin(partition, ["train", "devel"]), partition == "test")] if official else [(ok & ~held, held) for held, _, ok in folds]
+    info["planned_fits"] = sum(planned_fits(kinds, dims, tuner.trials, min(tuner.folds, len(np.unique(groups[tr])))) for tr, _ in splits)
+    log.info("cost: %d model fits (%s; outer folds × (trials × inner folds + 1) per model and dimension) on ≤ %d rows × %d inputs",
+             info["planned_fits"], ", ".join(kinds), int(usable.sum()), X.shape[1])
+    n_fits_before = tuner.n_fits
     matches = sum(exact_matches(X, tr, te) for tr, te in splits)
     info["held_out_exact_matches"] = matches
     if matches:
@@ -232,6 +249,7 @@ def run(table: pd.DataFrame, input_cols: list[str], dims: list[str], kinds: list
             for j, dim in enumerate(task):
                 pred[f"{kind}:{dim}_pred"] = P[:, j]
                 score(kind, models.NAMES[kind], dim, P[:, j], fit_info["cv_ccc"][j], fit_info["params"])
+    info["fits"] = tuner.n_fits - n_fits_before
     if not official:
         selected, chosen = _select_per_fold(pred, info["models"], dims, [held for held, _, _ in folds], list(kinds))
         info["selected"] = chosen
