@@ -294,8 +294,13 @@ def segment_inputs(wildcards):
 
 
 def label_inputs(wildcards):
+    """The session's media (its duration sets the grid) when it has any, and its label file."""
     row = session_row(wildcards)
-    inputs = {"media": row["video"] or row["audio"]}
+    media = row["video"] or row["audio"]
+    inputs = {"media": media} if media else {}
+    if not media and row["label_kind"] not in ("continuous", "clip"):
+        raise ValueError(f"dataset '{wildcards.dataset}' session {wildcards.session}: no media and no continuous labels: "
+                         "nothing gives the time grid its length")
     if row["label_kind"] == "continuous":
         inputs["labels"] = row["labels"]
     return inputs

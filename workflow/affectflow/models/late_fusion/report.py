@@ -139,7 +139,9 @@ def plot_grid(grid: pd.DataFrame, dims: list[str], order: list[str], path: str |
     plt = plots.plt
     fig, axes = plt.subplots(1, len(dims), figsize=(1.2 + 3.6 * len(dims), 0.9 + 0.45 * len(order)), squeeze=False)
     for ax, dim in zip(axes[0], dims):
-        m = grid[grid["dimension"] == dim].pivot(index="combination", columns="model", values="ccc").reindex(order)
+        # kinds are unique per combination and dimension; model names are not (the per-fold choice may be "KNN")
+        m = grid[grid["dimension"] == dim].pivot(index="combination", columns="kind" if "kind" in grid.columns else "model",
+                                                 values="ccc").reindex(order)
         im = ax.imshow(m.to_numpy(dtype=float), vmin=-1, vmax=1, cmap="RdBu_r", aspect="auto")
         ax.set_xticks(range(m.shape[1]), m.columns, rotation=45, ha="right", fontsize=8)
         ax.set_yticks(range(m.shape[0]), m.index, fontsize=8)
