@@ -230,7 +230,19 @@ def dataset_late_fusions(dataset):
 
 
 def late_fusion_combinations(fusion):
-    return late_fusion_report.combinations(list(config["fusions"][fusion]["modalities"]))
+    cfg = config["fusions"][fusion]
+    return late_fusion_report.combinations(list(cfg["modalities"]), cfg.get("combinations", "all"))
+
+
+def late_fusion_shift_searched(fusion):
+    """A list of candidate label shifts: one shift job per (dataset, fusion) chooses them for every combination."""
+    return isinstance(config["fusions"][fusion].get("unit", {}).get("label_shift_s"), list)
+
+
+def late_fusion_manifest(wildcards):
+    """session, speaker, partition (and group, when the manifest has one) of the dataset's sessions."""
+    table = MANIFESTS[wildcards.dataset].table
+    return table[["session", "speaker", "partition", *(["group"] if "group" in table.columns else [])]].to_dict(orient="list")
 
 
 def late_fusion_table_outputs(dataset, fusion):
@@ -245,10 +257,12 @@ def late_fusion_params(wildcards):
     return cfg
 
 
-def late_fusion_inputs(wildcards):
+def late_fusion_inputs(wildcards, modalities=None):
+    """Files one combination reads (``modalities``: all of the fusion's, for the shift job), and the shared label shift."""
     ss = sessions(wildcards.dataset)
     files = [f"{RESULTS}/labels/{wildcards.dataset}/{s}.parquet" for s in ss]
-    for specs in late_fusion_params(wildcards)["modalities"].values():
+    specs_of = modalities if modalities is not None else late_fusion_params(wildcards)["modalities"]
+    for specs in specs_of.values():
         for spec in specs:
             files += late_fusion_inputs_mod.input_files(spec, wildcards.dataset, ss)
     unit = config["fusions"][wildcards.fusion].get("unit", {})
@@ -256,7 +270,14 @@ def late_fusion_inputs(wildcards):
         files.append(unit["path"])
     elif unit.get("kind") == "segmenter":
         files += [f"{RESULTS}/segments/{wildcards.dataset}/{unit['name']}/{s}.parquet" for s in ss]
-    return {"files": list(dict.fromkeys(files))}
+    out = {"files": list(dict.fromkeys(files))}
+    if modalities is None and late_fusion_shift_searched(wildcards.fusion):
+        out["shift"] = f"{RESULTS}/fusion/{wildcards.dataset}/{wildcards.fusion}/label_shift.json"
+    return out
+
+
+def late_fusion_shift_inputs(wildcards):
+    return late_fusion_inputs(wildcards, config["fusions"][wildcards.fusion]["modalities"])
 
 
 def demo_options():
@@ -290,8 +311,13 @@ def segment_inputs(wildcards):
 
 
 def label_inputs(wildcards):
+    """The session's media (its duration sets the grid) when it has any, and its label file."""
     row = session_row(wildcards)
-    inputs = {"media": row["video"] or row["audio"]}
+    media = row["video"] or row["audio"]
+    inputs = {"media": media} if media else {}
+    if not media and row["label_kind"] not in ("continuous", "clip"):
+        raise ValueError(f"dataset '{wildcards.dataset}' session {wildcards.session}: no media and no continuous labels: "
+                         "nothing gives the time grid its length")
     if row["label_kind"] == "continuous":
         inputs["labels"] = row["labels"]
     return inputs

@@ -1,4 +1,27 @@
-# Late fusion (Rios et al.): one job per (dataset, fusion, modality combination), then Table 1.
+# Late fusion (Rios et al.): one label-shift job per (dataset, fusion) when shifts are searched,
+# one job per (dataset, fusion, modality combination), then Table 1.
+
+
+rule late_fusion_shift:
+    """The label shift per dimension, chosen once on all modalities' inputs (training rows only), shared by every combination."""
+    input:
+        unpack(late_fusion_shift_inputs),
+    output:
+        shift=f"{RESULTS}/fusion/{{dataset}}/{{fusion}}/label_shift.json",
+    params:
+        fusion=lambda wc: config["fusions"][wc.fusion],
+        manifest=late_fusion_manifest,
+        dimensions=lambda wc: config["datasets"][wc.dataset]["dimensions"],
+        variance=config["metrics"]["ccc_variance"],
+    log:
+        f"{RESULTS}/logs/fusion/{{dataset}}/{{fusion}}/label_shift.log",
+    threads: 1
+    resources:
+        mem_mb=4000,
+    conda:
+        "../envs/models.yaml"
+    script:
+        "../scripts/late_fusion_shift.py"
 
 
 rule fuse_combination:
@@ -10,7 +33,7 @@ rule fuse_combination:
         info=f"{RESULTS}/fusion/{{dataset}}/{{fusion}}/{{combination}}/training.json",
     params:
         fusion=late_fusion_params,
-        manifest=lambda wc: MANIFESTS[wc.dataset].table[["session", "speaker", "partition"]].to_dict(orient="list"),
+        manifest=late_fusion_manifest,
         dimensions=lambda wc: config["datasets"][wc.dataset]["dimensions"],
         variance=config["metrics"]["ccc_variance"],
         seed=config["seed"],

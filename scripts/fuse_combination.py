@@ -11,9 +11,10 @@ from affectflow.models.late_fusion import pipeline
 log = logs.setup(snakemake.log[0])
 wc = snakemake.wildcards
 fusion = snakemake.params.fusion
-pred, scores, info = pipeline.run_combination(wc.dataset, pd.DataFrame(snakemake.params.manifest), fusion, wc.combination.split("+"),
-                                              list(snakemake.params.dimensions), snakemake.params.variance,
-                                              int(snakemake.params.seed), n_jobs=snakemake.threads)
+shift = json.loads(open(snakemake.input.shift).read()) if "shift" in snakemake.input.keys() else None
+pred, scores, info = pipeline.run_combination(wc.dataset, pd.DataFrame(snakemake.params.manifest, dtype=str), fusion,
+                                              wc.combination.split("+"), list(snakemake.params.dimensions), snakemake.params.variance,
+                                              int(snakemake.params.seed), n_jobs=snakemake.threads, shift=shift)
 record = store.provenance(extractor=f"fusion:{wc.fusion}:{wc.combination}", extractor_version="late-fusion/1", dataset=wc.dataset,
                           session="*", params=fusion, packages=("scikit-learn", "torch", "xgboost-cpu", "lightgbm", "optuna"))
 store.write(pred, snakemake.output.predictions, record)

@@ -12,8 +12,10 @@ wc = snakemake.wildcards
 combos = list(snakemake.params.combinations)
 dims = list(snakemake.params.dimensions)
 grid = report.grid_table({c: pd.read_csv(p) for c, p in zip(combos, snakemake.input.scores)})
-split = json.loads(open(snakemake.input.infos[0]).read())["split"]
-caption = f"{report.caption(snakemake.params.variance, split)} {report.unit_caption(snakemake.params.unit)}"
+infos = {c: json.loads(open(p).read()) for c, p in zip(combos, snakemake.input.infos)}
+split = infos[combos[0]]["split"]
+caption = (f"{report.caption(snakemake.params.variance, split)} {report.unit_caption(snakemake.params.unit)} "
+           f"{report.drops_caption(infos)}")
 table = report.table1(grid, dims, combos)
 report.write_table1(table, dims, caption, f"{wc.dataset}: late fusion {wc.fusion} (Table 1)", snakemake.output.markdown,
                     snakemake.output.csv, snakemake.output.latex, label=f"tab:fusion-{wc.dataset}-{wc.fusion}")

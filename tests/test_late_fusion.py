@@ -200,3 +200,189 @@ def test_segmenter_units_read_the_stored_segments_and_name_a_missing_file(tmp_pa
     expected = labels.loc[(labels["t_start"] >= 1.0 - 1e-9) & (labels["t_start"] < 3.5 - 1e-9), "arousal"].mean()
     assert table.loc[0, "arousal"] == pytest.approx(expected, abs=1e-5)  # [0.5, 3.0) shifted right by 0.5 s
     assert chosen["label_shift"]["chosen_s"] == {"arousal": 0.5, "valence": 0.5}
+
+
+def _delayed_system(tmp_path, roots, manifest, name, delay, seed):
+    """A system that sees the emotion when it happens: annotators (the labels) react ``delay`` frames later."""
+    def on_time(table):
+        for d, k in delay.items():
+            table[d] = table[d].shift(-k).ffill().to_numpy()
+        return table
+    return write_predictions(tmp_path, roots, manifest, name, {"arousal": 0.95, "valence": 0.95}, seed=seed, transform=on_time)
+
+
+def test_without_partitions_the_label_shift_is_chosen_per_outer_fold_and_shared_by_every_combination(tmp_path):
+    """Old behaviour: the shift was searched on every row (the scored ones too) and per combination,
+    so the audio and text rows of Table 1 were scored against different targets."""
+    roots, manifest = make_corpus(tmp_path, n_speakers=6, sessions_per_speaker=1, duration_s=40, smooth_frames=15)
+    modalities = {"audio": [{"avec": str(_delayed_system(tmp_path, roots, manifest, "audio", {"arousal": 20, "valence": 20}, 1))}],
+                  "text": [{"avec": str(_delayed_system(tmp_path, roots, manifest, "text", {"arousal": 0, "valence": 0}, 2))}]}
+    unit = {"kind": "rolling", "length_s": 3.0, "hop_s": 1.0, "label_shift_s": [0.0, 1.0, 2.0]}
+    fusion = {"modalities": modalities, "models": ["svr"], "trials": 2, "folds": 3, "unit": unit}
+    record = pipeline.shift_record("toy", manifest, fusion, DIMS, roots=roots)
+    assert record["mode"] == "nested" and len(record["folds"]) == 3
+    assert sorted(g for f in record["folds"] for g in f["held_out"]) == sorted(manifest["speaker"])
+    # each fold's choice never sees its held-out rows: destroying their labels changes nothing
+    held = record["folds"][0]["held_out"]
+    for s in manifest.loc[manifest["speaker"].isin(held), "session"]:
+        lab = store.read(f"{roots.labels}/toy/{s}.parquet")
+        lab[DIMS] = np.random.default_rng(9).uniform(0, 1, (len(lab), len(DIMS)))
+        store.write(lab, f"{roots.labels}/toy/{s}.parquet", {"destroyed": True})
+    again = pipeline.shift_record("toy", manifest, fusion, DIMS, roots=roots)
+    assert again["folds"][0]["chosen_s"] == record["folds"][0]["chosen_s"]
+    assert np.allclose(again["folds"][0]["cv_ccc"]["arousal"], record["folds"][0]["cv_ccc"]["arousal"])
+    assert not np.allclose(again["folds"][1]["cv_ccc"]["arousal"], record["folds"][1]["cv_ccc"]["arousal"])
+    # one set of targets for every row of Table 1
+    preds = {c: pipeline.run_combination("toy", manifest, fusion, [c], DIMS, roots=roots, shift=again)[0] for c in modalities}
+    assert np.allclose(preds["audio"][DIMS].to_numpy(), preds["text"][DIMS].to_numpy(), equal_nan=True)
+    # without the shared record each combination chooses its own shift: audio's delay is 2 s, text's 0 s
+    own = {c: pipeline.combination_table("toy", manifest, {c: modalities[c]}, DIMS, unit, roots=roots, folds=3)[2] for c in modalities}
+    print(own["audio"]["label_shift"]["folds"][1]["chosen_s"], own["text"]["label_shift"]["folds"][1]["chosen_s"])
+    assert own["audio"]["label_shift"]["folds"][1]["chosen_s"]["arousal"] == 2.0
+    assert own["text"]["label_shift"]["folds"][1]["chosen_s"]["arousal"] == 0.0
+
+
+def test_nested_table1_reports_the_model_chosen_per_outer_fold_not_by_the_mean_over_folds(tmp_path):
+    roots, manifest = make_corpus(tmp_path, n_speakers=4, sessions_per_speaker=1, duration_s=20)
+    system = write_predictions(tmp_path, roots, manifest, "system", {"arousal": 0.8, "valence": 0.8})
+    pred, scores, info = fuse(roots, manifest, {"x": [{"avec": str(system)}]}, ["knn", "svr"], folds=4,
+                              unit={"kind": "frames", "frame_step": 4})
+    sel = scores[scores["kind"] == "selected"].set_index("dimension")
+    for dim in DIMS:
+        chosen = info["selected"][dim]
+        assert len(chosen) == 4 and set(chosen) <= {"KNN", "SVR"}
+        # per fold, the kind with the best inner CV on that fold's training rows predicts its held-out rows
+        for k, fold_name in enumerate(chosen):
+            kinds = {"KNN": "knn", "SVR": "svr"}
+            cvs = {n: info["models"][f"{kk}:{dim}"]["folds"][k]["cv_ccc"][0] for n, kk in kinds.items()}
+            assert fold_name == max(cvs, key=cvs.get)
+            held = pred["speaker"].isin(info["models"][f"knn:{dim}"]["folds"][k]["held_out"]).to_numpy()
+            assert np.allclose(pred.loc[held, f"selected:{dim}_pred"], pred.loc[held, f"{kinds[fold_name].lower()}:{dim}_pred"])
+        assert sel.loc[dim, "ccc"] > 0.5
+    table = report.table1(report.grid_table({"x": scores}), DIMS, ["x"])
+    assert table.loc[0, "arousal_ccc"] == pytest.approx(sel.loc["arousal", "ccc"])
+
+
+def _partner_corpus(tmp_path):
+    """6 conversations of 2 partners: partners share the conversation's labels (± a little) and a copy of
+    one feature track that carries no information about the labels."""
+    roots, manifest = make_corpus(tmp_path, n_speakers=12, sessions_per_speaker=1, duration_s=10, smooth_frames=4)
+    manifest["group"] = [f"conv{i // 2}" for i in range(len(manifest))]
+    noise = write_predictions(tmp_path, roots, manifest, "noise", {}, seed=4)
+    rng = np.random.default_rng(0)
+    for a, b in zip(manifest["session"][::2], manifest["session"][1::2]):
+        lab = store.read(f"{roots.labels}/toy/{a}.parquet")
+        lab[DIMS] = lab[DIMS].to_numpy() + 0.01 * rng.standard_normal((len(lab), len(DIMS)))
+        store.write(lab.assign(session=b), f"{roots.labels}/toy/{b}.parquet", {"partner_of": a})
+        pd.read_csv(noise / f"{a}.csv", sep=";").assign(name=b).to_csv(noise / f"{b}.csv", sep=";", index=False)
+    return roots, manifest, {"x": [{"avec": str(noise)}]}
+
+
+def test_partners_of_one_conversation_are_held_out_together_when_the_manifest_has_a_group(tmp_path):
+    roots, manifest, modalities = _partner_corpus(tmp_path)
+    unit = {"kind": "frames", "frame_step": 2}
+    _, by_speaker, leak = fuse(roots, manifest.drop(columns="group"), modalities, ["knn"], folds=6, unit=unit)
+    _, by_conv, clean = fuse(roots, manifest, modalities, ["knn"], folds=6, unit=unit)
+    print(by_speaker[["kind", "dimension", "ccc"]], by_conv[["kind", "dimension", "ccc"]], sep="\n")
+    # split by speaker: KNN finds the partner's identical frame and copies its label
+    assert leak["held_out_exact_matches"] == len(manifest) * 50 and "group" in leak["warning"]
+    assert (by_speaker["ccc"] > 0.9).all()
+    assert clean["split"] == "nested group-disjoint CV" and clean["held_out_exact_matches"] == 0 and "warning" not in clean
+    assert (by_conv["ccc"].abs() < 0.25).all()
+
+
+def test_numeric_looking_session_ids_in_a_csv_segments_table_stay_text_and_nothing_is_dropped_silently(tmp_path):
+    """Old behaviour: session ids 00-09 of a CSV segments table became 0-9 and their segments were dropped silently."""
+    roots, manifest = make_corpus(tmp_path, n_speakers=12, sessions_per_speaker=1, duration_s=6)
+    renamed = {s: f"{i:02d}" for i, s in enumerate(manifest["session"])}
+    for old, new in renamed.items():
+        store.write(store.read(f"{roots.labels}/toy/{old}.parquet").assign(session=new), f"{roots.labels}/toy/{new}.parquet", {})
+    manifest = manifest.assign(session=manifest["session"].map(renamed))
+    system = write_predictions(tmp_path, roots, manifest, "system", {"arousal": 0.9, "valence": 0.9})
+    path = tmp_path / "segs.csv"
+    pd.DataFrame({"session": [s for s in manifest["session"] for _ in range(2)], "t_start": [0.0, 3.0] * 12,
+                  "t_end": [3.0, 6.0] * 12}).to_csv(path, index=False)
+    fusion = {"modalities": {"x": [{"avec": str(system)}]}, "models": ["svr"], "trials": 1, "folds": 3,
+              "unit": {"kind": "table", "path": str(path), "label_shift_s": 0.0}}
+    pred, scores, info = pipeline.run_combination("toy", manifest, fusion, ["x"], DIMS, roots=roots)
+    assert len(pred) == 24 and sorted(pred["session"].unique()) == [f"{i:02d}" for i in range(12)]
+    assert info["counts"]["rows"] == 24 and info["counts"]["sessions_without_rows"] == []
+    # a third of the sessions missing from the table: counted, and past max_dropped_fraction the job fails
+    pd.read_csv(path, dtype=str).iloc[:8].to_csv(path, index=False)
+    with pytest.raises(ValueError, match=r"sessions without any row: 8 of 12"):
+        pipeline.run_combination("toy", manifest, {**fusion, "max_dropped_fraction": 0.5}, ["x"], DIMS, roots=roots)
+    _, _, info = pipeline.run_combination("toy", manifest, {**fusion, "max_dropped_fraction": 0.9}, ["x"], DIMS, roots=roots)
+    assert len(info["counts"]["sessions_without_rows"]) == 8
+
+
+def test_speaker_standardisation_with_one_row_per_speaker_falls_back_to_global_statistics(tmp_path):
+    """Old behaviour: one clip per speaker gave std NaN, every input NaN and CCC about 0."""
+    roots, manifest = make_corpus(tmp_path, n_speakers=30, sessions_per_speaker=1, duration_s=1, speaker_level=2.0)
+    system = write_predictions(tmp_path, roots, manifest, "system", {"arousal": 0.9, "valence": 0.9})
+    for s in manifest["session"]:  # clip-level: one labelled row per speaker
+        store.write(store.read(f"{roots.labels}/toy/{s}.parquet").iloc[:1], f"{roots.labels}/toy/{s}.parquet", {"clip": True})
+    fusion = {"modalities": {"x": [{"avec": str(system)}]}, "models": ["svr"], "trials": 2, "folds": 5, "standardise": "speaker",
+              "unit": {"kind": "frames"}}
+    table, cols, chosen = pipeline.combination_table("toy", manifest, fusion["modalities"], DIMS, fusion["unit"], standardise="speaker", roots=roots)
+    assert len(table) == 30 and np.isfinite(table[cols].to_numpy()).all()
+    assert chosen["standardise_fallback"] == sorted(manifest["speaker"])
+    _, scores, _ = pipeline.run_combination("toy", manifest, fusion, ["x"], DIMS, roots=roots)
+    print(scores[["kind", "dimension", "ccc"]])
+    assert (scores["ccc"] > 0.5).all()
+
+
+def test_the_mean_of_prediction_inputs_beats_the_best_input_and_table1_shows_that_input(tmp_path):
+    """Three systems with independent errors: their mean beats each (old behaviour: no such candidate, and
+    shrinking regressors stayed at the best input's level)."""
+    roots, manifest = make_corpus(tmp_path, n_speakers=6, sessions_per_speaker=1, duration_s=30)
+    modalities = {f"m{i}": [{"avec": str(write_predictions(tmp_path, roots, manifest, f"sys{i}", {"arousal": r, "valence": r}, seed=i))}]
+                  for i, r in enumerate([0.6, 0.55, 0.5])}
+    kinds = ["mean", "wmean", "best_input", "knn"]
+    _, scores, info = fuse(roots, manifest, modalities, kinds, folds=3, unit={"kind": "frames", "frame_step": 3})
+    by = scores.set_index(["kind", "dimension"])["ccc"]
+    print(scores[["kind", "dimension", "ccc", "cv_ccc"]])
+    for dim in DIMS:
+        assert by["mean", dim] > by["best_input", dim] + 0.05 and by["wmean", dim] > by["best_input", dim] + 0.05
+        assert by["selected", dim] >= by["best_input", dim] + 0.05  # chosen in the training folds: a mean
+        assert 0.5 < by["best_input", dim] < 0.7  # the strongest system (r = 0.6) alone
+    assert set(info["selected"]["arousal"]) <= {"Mean", "CV-weighted mean"}
+    table = report.table1(report.grid_table({"m0+m1+m2": scores}), DIMS, ["m0+m1+m2"]).set_index("modalities")
+    assert table.loc["best single input", "arousal_ccc"] == pytest.approx(by["best_input", "arousal"])
+    assert table.loc["m0+m1+m2", "arousal_ccc"] == pytest.approx(by["selected", "arousal"])
+    with pytest.raises(ValueError, match="needs inputs that are predictions of the dimension"):
+        fuse(roots, manifest, {"m0": [{"avec": str(tmp_path / "external" / "sys0"), "columns": ["valence"]}]}, ["mean"], folds=3,
+             unit={"kind": "frames", "frame_step": 3})
+
+
+def test_ccc_aware_output_scaling_undoes_the_shrinkage_of_a_smoothing_regressor(tmp_path):
+    roots, manifest = make_corpus(tmp_path, n_speakers=6, sessions_per_speaker=1, duration_s=30)
+    weak = write_predictions(tmp_path, roots, manifest, "weak", {"arousal": 0.4, "valence": 0.4})
+    table, cols, _ = pipeline.combination_table("toy", manifest, {"x": [{"avec": str(weak)}]}, DIMS, {"kind": "frames", "frame_step": 2}, roots=roots)
+    tuned = training.Tuner(trials=0, folds=3)
+    knn = {"n_neighbors": 200}  # strong smoothing: predictions shrink towards the mean
+    X, Y = table[cols].to_numpy(), table[DIMS].to_numpy()
+    groups = table["speaker"].to_numpy()
+    plain = tuned.cv_predict("knn", knn, X, Y, groups)
+    tuned.scale_output = True
+    scaled = tuned.cv_predict("knn", knn, X, Y, groups)
+    for j, dim in enumerate(DIMS):
+        c_plain, c_scaled = metrics.ccc(Y[:, j], plain[:, j]), metrics.ccc(Y[:, j], scaled[:, j])
+        print(dim, c_plain, c_scaled, plain[:, j].std(), scaled[:, j].std(), Y[:, j].std())
+        assert c_scaled > c_plain + 0.05
+        assert plain[:, j].std() < 0.6 * Y[:, j].std() and abs(scaled[:, j].std() / Y[:, j].std() - 1) < 0.35
+
+
+def test_the_documented_cost_model_counts_the_fits_and_each_runs_every_modality_alone(tmp_path):
+    assert report.combinations(["a", "b", "c"], "each") == ["a", "b", "c", "a+b+c"]
+    assert len(report.combinations([f"m{i}" for i in range(9)], "each")) == 10
+    assert len(report.combinations([f"m{i}" for i in range(9)])) == 511
+    with pytest.raises(ValueError, match="'some'; expected 'all' or 'each'"):
+        report.combinations(["a"], "some")
+    roots, manifest = make_corpus(tmp_path, n_speakers=6, sessions_per_speaker=1, duration_s=6)
+    system = write_predictions(tmp_path, roots, manifest, "system", {"arousal": 0.8, "valence": 0.8})
+    _, _, info = fuse(roots, manifest, {"x": [{"avec": str(system)}]}, ["knn", "mean", "ff_mt"], folds=3, trials=2,
+                      unit={"kind": "frames", "frame_step": 2}, ff={"epochs": 2})
+    # outer folds × (trials × inner folds + 1) per model and task: knn 2 dims × 3 × (2·3+1), mean 2 × 3 × (3+1), ff_mt 1 × 3 × (3+1)
+    assert info["planned_fits"] == 2 * 3 * 7 + 2 * 3 * 4 + 3 * 4 == 78
+    assert info["fits"] == info["planned_fits"]
+    assert training.planned_fits(["svr"], ["arousal"], trials=10, inner_folds=5, outer_folds=5) == 255

@@ -69,7 +69,8 @@ def test_late_fusion_runs_on_real_emodb_speech_and_writes_table1(tmp_path):
     # arousal is what acted speech carries in its prosody (Schuller et al.); chance is 0
     assert t.loc["prosody", "arousal_ccc"] > 0.5
     assert t.loc["prosody+voice_quality+spectral", "arousal_ccc"] > 0.5
-    assert len(grid) == len(combos) * 2 * len(DIMS)
+    # two models and, in nested CV, the model chosen per outer fold ("selected", what Table 1 shows)
+    assert len(grid) == len(combos) * 3 * len(DIMS) and (table["arousal_ccc"].to_numpy() == grid.loc[grid["kind"] == "selected"].query("dimension == 'arousal'")["ccc"].to_numpy()).all()
 
 
 @pytest.mark.slow

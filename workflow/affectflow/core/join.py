@@ -8,12 +8,15 @@ the frame (masks for fusion models — missing frames stay NaN, never zero).
 """
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from . import grid, store
+
+log = logging.getLogger(__name__)
 
 PRESENT = "__present"
 
@@ -78,12 +81,30 @@ def standardise(df: pd.DataFrame, columns: list[str], by: str | None) -> pd.Data
     Speaker standardisation uses no labels, only the speaker's own features, so it is allowed on
     held-out speakers; it removes speaker offsets (e.g. a higher voice) that a model would
     otherwise mistake for the target. ``by=None`` returns ``df`` unchanged.
+
+    A group with a single row (one clip per speaker) has no spread of its own: its rows use the
+    statistics of all rows instead (a warning names the groups), never NaN.
     """
     if not by:
         return df
     cols = [c for c in columns if not c.endswith(PRESENT)]
     g = df.groupby(by, sort=False)[cols]
     mean, std = g.transform("mean"), g.transform("std")
+    single = df.groupby(by, sort=False)[by].transform("size").to_numpy() < 2
+    if single.any():
+        names = sorted(map(str, df.loc[single, by].unique()))
+        log.warning("standardise by %s: %d %s(s) with a single row use the statistics of all rows: %s",
+                    by, len(names), by, names[:20])
+        mean.loc[single] = np.broadcast_to(df[cols].mean().to_numpy(), (int(single.sum()), len(cols)))
+        std.loc[single] = np.broadcast_to(df[cols].std().to_numpy(), (int(single.sum()), len(cols)))
     out = df.copy()
     out[cols] = (df[cols] - mean) / std.where(std > 0)
     return out
+
+
+def single_row_groups(df: pd.DataFrame, by: str | None) -> list[str]:
+    """Groups of ``by`` with one row (standardised with the statistics of all rows)."""
+    if not by:
+        return []
+    size = df.groupby(by, sort=False).size()
+    return sorted(map(str, size.index[size < 2]))

@@ -118,6 +118,39 @@ def span_mismatch(path: str | Path, labels: pd.DataFrame, duration_s: float, del
     return None
 
 
+def span_s(labels: pd.DataFrame, hop_s: float) -> float:
+    """The duration a label file covers (last timestamp plus one annotation step): the grid of a
+    session without media (a dataset of labels and other systems' predictions only)."""
+    ts = labels["timestamp"].to_numpy(dtype=np.float64)
+    if len(ts) == 0:
+        raise LabelError("no annotations: a session without media takes its duration from its label file")
+    step = float(np.median(np.diff(ts))) if len(ts) > 1 else hop_s
+    return float(ts[-1] + step)
+
+
+def clip_values(row: dict, dimensions: list[str], where: str) -> dict[str, float]:
+    """Clip-level continuous labels (``label_kind: clip``): one value per dimension in the manifest's
+    ``{dim}`` columns; a missing or non-numeric value is an error naming the session and column."""
+    out, bad = {}, []
+    for d in dimensions:
+        try:
+            out[d] = float(str(row.get(d, "")).strip())
+        except ValueError:
+            bad.append(f"{d}={row.get(d, '')!r}")
+    if bad:
+        raise LabelError(f"{where}: label_kind is clip but the manifest's clip label(s) {', '.join(bad)} are not numbers")
+    return out
+
+
+def clip_grid(session: str, values: dict[str, float], duration_s: float, hop_s: float) -> pd.DataFrame:
+    """A clip-level label on every grid frame of the clip (all frames share the clip's value)."""
+    out = grid.grid_frame(session, duration_s, hop_s)
+    for d, v in values.items():
+        out[d] = float(v)
+    out["label_valid"] = np.isfinite(out[list(values)].to_numpy(dtype=np.float64)).all(axis=1)
+    return out
+
+
 def categorical(session: str, emotion: str, duration_s: float) -> pd.DataFrame:
     """A session-level categorical label as one row spanning the clip."""
     return pd.DataFrame({"session": [session], "t_start": [0.0], "t_end": [round(float(duration_s), grid.TIME_DECIMALS)],

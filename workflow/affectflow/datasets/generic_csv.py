@@ -1,8 +1,12 @@
 """A user-written manifest CSV (bring your own corpus).
 
 Required columns: session, speaker, and at least one of video / audio / transcript.
-Optional: partition, labels (AVEC-layout CSV), label_kind, emotion, and any extra column
-(kept). Relative paths are resolved against the CSV's folder.
+Optional: partition, labels (AVEC-layout CSV), label_kind, emotion, group (conversation, dyad,
+recording: the unit of the late fusion's disjoint splits; default the speaker), clip-level
+continuous labels in columns named after the dimensions (``arousal``, ``valence``, ``dominance``:
+``label_kind`` clip, each clip's value on all its grid frames), and any extra column (kept). All
+columns are read as text (session ids ``00``–``09`` stay as written). Relative paths are resolved
+against the CSV's folder. A session without media gets its time grid from its label file.
 
 Option ``speakers``: a speaker table (CSV with a ``speaker`` column, e.g. with gender or age).
 A manifest speaker missing from it is an unknown speaker id — usually a typo that would split
@@ -17,6 +21,7 @@ import pandas as pd
 from .manifest import DatasetError, Manifest
 
 PATH_COLUMNS = ("video", "audio", "transcript", "labels")
+CLIP_DIMENSIONS = ("arousal", "valence", "dominance")
 
 
 def read_speaker_table(name: str, path: str) -> set[str]:
@@ -27,6 +32,15 @@ def read_speaker_table(name: str, path: str) -> set[str]:
     if "speaker" not in table.columns:
         raise DatasetError(f"dataset '{name}': speaker table {path} has no 'speaker' column (columns: {list(table.columns)})")
     return set(table["speaker"].str.strip())
+
+
+def infer_label_kind(row: dict) -> str:
+    """continuous (a label file), clip (values in the dimension columns), categorical (an emotion) or none."""
+    if row.get("labels"):
+        return "continuous"
+    if any(str(row.get(d, "")).strip() for d in CLIP_DIMENSIONS):
+        return "clip"
+    return "categorical" if row.get("emotion") else "none"
 
 
 def manifest(name: str, options: dict) -> Manifest:
@@ -52,8 +66,6 @@ def manifest(name: str, options: dict) -> Manifest:
         if unknown:
             raise DatasetError(f"dataset '{name}': speaker id(s) {unknown[:5]} in {path} are not in the speaker table "
                                f"{options['speakers']} (unknown speaker id)")
-    if "labels" in table.columns and "label_kind" not in table.columns:
-        table["label_kind"] = ["continuous" if p else "none" for p in table["labels"]]
-    if "emotion" in table.columns and "label_kind" not in table.columns:
-        table["label_kind"] = ["categorical" if e else "none" for e in table["emotion"]]
+    if "label_kind" not in table.columns:
+        table["label_kind"] = [infer_label_kind(r) for r in table.to_dict(orient="records")]
     return Manifest(name, table)

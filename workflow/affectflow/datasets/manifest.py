@@ -16,11 +16,11 @@ COLUMNS = [
     "audio",        # path of the audio track, or ""
     "transcript",   # path of the transcript (words.json, turn CSV, txt), or ""
     "labels",       # path of the continuous label file (AVEC layout), or ""
-    "label_kind",   # "continuous", "categorical" or "none"
+    "label_kind",   # "continuous", "categorical", "clip" (one value per dimension in the {dim} columns) or "none"
     "emotion",      # session-level category for categorical corpora, or ""
 ]
 PARTITIONS = ("train", "devel", "test", "")
-LABEL_KINDS = ("continuous", "categorical", "none")
+LABEL_KINDS = ("continuous", "categorical", "clip", "none")
 _SESSION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
@@ -78,9 +78,12 @@ def normalise(table: pd.DataFrame, dataset: str) -> pd.DataFrame:
     no_speaker = table.loc[table["speaker"] == "", "session"].tolist()
     if no_speaker:
         raise DatasetError(f"dataset '{dataset}': sessions without a speaker id {no_speaker[:5]} (speaker-disjoint splits need one)")
-    no_media = table.loc[(table["audio"] == "") & (table["video"] == "") & (table["transcript"] == ""), "session"].tolist()
+    # a session of labels (a file, or clip values) and other systems' predictions needs no media: its
+    # grid comes from the label file (a clip-level label without media is one grid frame)
+    no_media = table.loc[(table["audio"] == "") & (table["video"] == "") & (table["transcript"] == "")
+                         & ~table["label_kind"].isin(["continuous", "clip"]), "session"].tolist()
     if no_media:
-        raise DatasetError(f"dataset '{dataset}': sessions with no media and no transcript {no_media[:5]}")
+        raise DatasetError(f"dataset '{dataset}': sessions with no media, no transcript and no continuous labels {no_media[:5]}")
     return table.sort_values("session", kind="stable").reset_index(drop=True)
 
 

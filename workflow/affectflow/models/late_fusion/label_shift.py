@@ -3,9 +3,15 @@
 Rios et al. (after AVEC 2017) average the frame labels "within an optimized right-shifted window";
 the paper does not say how. We do what the AVEC baselines do: try each candidate shift and keep
 the one whose segment targets a plain linear model predicts best — here a ridge regression
-(mean-imputed, standardised inputs, alpha by internal CV) scored by CCC on speaker-disjoint folds
-of the tuning pool (train+devel with official partitions, else every labelled row). Each
-dimension gets its own shift, since annotators react to arousal and valence at different speeds.
+(mean-imputed, standardised inputs, alpha by internal CV) scored by CCC on group-disjoint folds
+of the rows the choice may see. Each dimension gets its own shift, since annotators react to
+arousal and valence at different speeds.
+
+:func:`choose` makes the choice once per fusion, on the inputs of *all* modalities, so that every
+modality combination of a Table 1 is scored against the same targets (the paper's targets are one
+set). It never looks at a scored row: with official partitions it sees train+devel only; without
+them it defines the outer folds of the nested CV and chooses one shift per outer fold from that
+fold's training rows (a held-out row's target is the one its own fold's shift gives).
 """
 from __future__ import annotations
 
@@ -51,3 +57,29 @@ def optimise(frames: pd.DataFrame, segs: pd.DataFrame, X: np.ndarray, dims: list
     # ties (and all-NaN) go to the smallest candidate: the shift must earn its place
     chosen = {d: float(candidates[int(np.argmax(np.nan_to_num(scores[d], nan=-np.inf)))]) for d in dims}
     return {"chosen_s": chosen, "candidates_s": candidates, "cv_ccc": scores}
+
+
+def outer_folds(groups: np.ndarray, folds: int) -> list[list[str]]:
+    """Held-out groups of each outer fold (group-disjoint), the same for every combination of a fusion."""
+    return [sorted(map(str, np.unique(groups[te]))) for _, te in training.speaker_folds(groups, folds)]
+
+
+def choose(frames: pd.DataFrame, segs: pd.DataFrame, X: np.ndarray, dims: list[str], candidates: list[float],
+           partition: np.ndarray, groups: np.ndarray, folds: int = 5, variance: str = "population") -> dict:
+    """The label shift(s) of one fusion, chosen on training rows only.
+
+    Official partitions: ``{"mode": "official", "chosen_s", "cv_ccc", ...}`` from train+devel.
+    Otherwise ``{"mode": "nested", "folds": [{"held_out": [groups], "chosen_s", "cv_ccc"}, …]}``:
+    one choice per outer fold, each from the rows of the other folds.
+    """
+    groups = np.asarray(groups).astype(str)
+    partition = np.asarray(partition).astype(str)
+    if training.official_split(partition):
+        found = optimise(frames, segs, X, dims, candidates, np.isin(partition, ["train", "devel"]), groups, folds, variance)
+        return {"mode": "official", **found}
+    per_fold = []
+    for held_out in outer_folds(groups, folds):
+        pool = ~np.isin(groups, held_out)
+        found = optimise(frames, segs, X, dims, candidates, pool, groups, folds, variance)
+        per_fold.append({"held_out": held_out, **found})
+    return {"mode": "nested", "candidates_s": per_fold[0]["candidates_s"], "folds": per_fold}

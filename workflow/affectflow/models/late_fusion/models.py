@@ -27,10 +27,13 @@ from sklearn.svm import SVR
 
 log = logging.getLogger(__name__)
 
-KINDS = ("knn", "ff", "svr", "xgb", "lgbm", "ff_mt")
+KINDS = ("knn", "ff", "svr", "xgb", "lgbm", "ff_mt", "mean", "wmean", "best_input")
 MULTITASK = ("ff_mt",)
 TUNED = ("knn", "svr", "xgb", "lgbm")
-NAMES = {"knn": "KNN", "ff": "FF", "svr": "SVR", "xgb": "XGB", "lgbm": "LGBM", "ff_mt": "FF-MT"}
+# candidates built from the inputs' own predictions of the dimension (inputs that are predictions)
+AVERAGES = ("mean", "wmean", "best_input")
+NAMES = {"knn": "KNN", "ff": "FF", "svr": "SVR", "xgb": "XGB", "lgbm": "LGBM", "ff_mt": "FF-MT",
+         "mean": "Mean", "wmean": "CV-weighted mean", "best_input": "Best input"}
 FF_DEFAULTS = {"hidden": 64, "lr": 5e-3, "epochs": 60, "batch_size": 40, "dropout": 0.1, "dev_fraction": 0.2}
 
 
@@ -166,7 +169,82 @@ class FeedForward:
             return self.net(x).cpu().numpy().astype(np.float64)
 
 
-def build(kind: str, params: dict, n_outputs: int = 1, seed: int = 0, n_jobs: int = 1):
+def _ccc(y, p) -> float:
+    ok = np.isfinite(y) & np.isfinite(p)
+    if ok.sum() < 2:
+        return float("nan")
+    y, p = y[ok], p[ok]
+    return float(2 * np.mean((y - y.mean()) * (p - p.mean())) / (y.var() + p.var() + (y.mean() - p.mean()) ** 2 + 1e-12))
+
+
+class Scaled:
+    """CCC-aware output scaling (as the AVEC baselines post-scale): predictions shifted and stretched so
+    that, on the training rows, they have the training labels' mean and standard deviation."""
+
+    def __init__(self, model):
+        self.model = model
+
+    def fit(self, X, Y, groups=None, X_dev=None, Y_dev=None):
+        self.model.fit(X, Y, groups, X_dev, Y_dev)
+        P = self.model.predict(X)
+        self.p_mean, self.p_std = np.nanmean(P, axis=0), np.nanstd(P, axis=0)
+        self.y_mean, self.y_std = np.nanmean(Y, axis=0), np.nanstd(Y, axis=0)
+        return self
+
+    def predict(self, X):
+        P = self.model.predict(X)
+        ratio = np.where(self.p_std > 0, self.y_std / np.where(self.p_std > 0, self.p_std, 1.0), 1.0)
+        return self.y_mean + (P - self.p_mean) * ratio
+
+    def __getattr__(self, name):  # best_epoch, dev_curve … of the wrapped model
+        return getattr(self.__dict__["model"], name)
+
+
+class InputAverage:
+    """The inputs' own predictions of one dimension (``columns``) combined without learning a regressor:
+    ``mean`` (equal weights), ``wmean`` (weights ∝ each input's CCC on the training rows, negatives 0),
+    ``best_input`` (the input with the best CCC on the training rows). Missing inputs are skipped."""
+
+    def __init__(self, kind: str, columns: list[int]):
+        if not columns:
+            raise ValueError(f"fusion model {kind!r} needs inputs that are predictions of the dimension (columns named "
+                             f"'…__{{dim}}' or '…__{{dim}}_pred', e.g. {{avec: …}} or {{predictions: …}} inputs)")
+        self.kind, self.columns = kind, list(columns)
+
+    def fit(self, X, Y, groups=None, X_dev=None, Y_dev=None):
+        y = Y[:, 0]
+        ccc = np.array([_ccc(y, X[:, c]) for c in self.columns])
+        self.input_ccc = ccc.tolist()
+        if self.kind == "mean":
+            w = np.ones(len(self.columns))
+        elif self.kind == "wmean":
+            w = np.clip(np.nan_to_num(ccc, nan=0.0), 0, None)
+            w = w if w.sum() > 0 else np.ones(len(self.columns))
+        else:
+            w = np.zeros(len(self.columns))
+            w[int(np.argmax(np.nan_to_num(ccc, nan=-np.inf)))] = 1.0
+        self.weights = w / w.sum()
+        return self
+
+    def predict(self, X):
+        V = X[:, self.columns]
+        ok = np.isfinite(V) & (self.weights > 0)
+        num = np.where(ok, V, 0.0) @ self.weights
+        den = ok.astype(float) @ self.weights
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(den > 0, num / den, np.nan)[:, None]
+
+
+def build(kind: str, params: dict, n_outputs: int = 1, seed: int = 0, n_jobs: int = 1, scale_output: bool = False):
+    """One model; ``scale_output`` wraps it in :class:`Scaled` (the averages always are, ``best_input`` never)."""
+    if kind in AVERAGES:
+        model = InputAverage(kind, params.get("columns", []))
+        return Scaled(model) if kind != "best_input" else model
+    model = _build(kind, params, n_outputs, seed, n_jobs)
+    return Scaled(model) if scale_output else model
+
+
+def _build(kind: str, params: dict, n_outputs: int = 1, seed: int = 0, n_jobs: int = 1):
     if kind == "knn":
         return _Sklearn(lambda d: KNeighborsRegressor(**params), scale=True, n_outputs=n_outputs)
     if kind == "svr":

@@ -29,21 +29,74 @@ def load_segments(unit: dict, table: pd.DataFrame, dataset: str, roots: inputs.R
         path = Path(unit["path"])
         if not path.exists():
             raise segment_tables.SegmentError(f"{path}: segments table not found")
-        segs = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+        # session ids are text: "00"-"09" must not become the integers 0-9 (and match no session)
+        segs = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path, dtype={"session": str}, keep_default_na=False)
         segs = segment_tables.check_segments(segs, str(path))
-        return segs[segs["session"].isin(sessions)].reset_index(drop=True)
+        known = segs["session"].isin(sessions)
+        if not known.any():
+            raise segment_tables.SegmentError(f"{path}: none of its {segs['session'].nunique()} session(s) is in the manifest "
+                                              f"(e.g. {sorted(segs['session'].unique())[:3]} vs {sessions[:3]})")
+        if (~known).any():
+            log.warning("%s: %d segment(s) of %d session(s) not in the manifest are left out: %s", path, int((~known).sum()),
+                        segs.loc[~known, "session"].nunique(), sorted(segs.loc[~known, "session"].unique())[:10])
+        return segs[known].reset_index(drop=True)
     raise ValueError(f"unknown fusion unit kind {kind!r} (frames, rolling, segmenter, table)")
 
 
 def tuning_pool(table: pd.DataFrame) -> np.ndarray:
-    """Rows hyper-parameters (and the label shift) may be chosen on: train+devel, or all without official partitions."""
+    """Rows that choices may be made on when the table has official partitions: train+devel.
+
+    Without official partitions there is no such pool: every choice is made per outer fold of the
+    nested CV, on that fold's training rows (:func:`label_shift.choose`, :func:`training.run`).
+    """
     partition = table["partition"].fillna("").astype(str).to_numpy()
-    return np.isin(partition, ["train", "devel"]) if training.official_split(partition) else np.ones(len(table), dtype=bool)
+    if not training.official_split(partition):
+        raise ValueError("no official partitions: choices are made per outer fold (label_shift.choose), not on one pool")
+    return np.isin(partition, ["train", "devel"])
+
+
+def groups_of(table: pd.DataFrame) -> np.ndarray:
+    """The unit of the disjoint splits: the manifest's ``group`` (conversation, dyad, recording), else the speaker."""
+    col = "group" if "group" in table.columns else "speaker"
+    return table[col].astype(str).to_numpy()
+
+
+def apply_shift(table: pd.DataFrame, segs: pd.DataFrame, out: pd.DataFrame, dims: list[str], record: dict) -> list[dict] | None:
+    """Set ``out``'s targets from a shift record of :func:`label_shift.choose`.
+
+    Returns the outer folds for :func:`training.run` in nested mode (held-out groups and the
+    targets that fold's shift gives every row), else ``None``. A row's own target columns are those
+    of the fold that holds it out, so every combination is scored against the same targets.
+    """
+    if record["mode"] == "official":
+        chosen = segment_tables.targets(table, segs, dims, record["chosen_s"])
+        for c in [*dims, "label_valid"]:
+            out[c] = chosen[c].to_numpy()
+        return None
+    groups = groups_of(out)
+    outer, seen = [], np.zeros(len(out), dtype=bool)
+    for fold in record["folds"]:
+        y = segment_tables.targets(table, segs, dims, fold["chosen_s"])
+        held = np.isin(groups, fold["held_out"])
+        for c in [*dims, "label_valid"]:
+            out.loc[held, c] = y.loc[held, c].to_numpy()
+        seen |= held
+        outer.append({"held_out": list(fold["held_out"]), "targets": y.reset_index(drop=True)})
+    if not seen.all():
+        missing = sorted(set(groups[~seen]))[:5]
+        raise ValueError(f"label shift record: group(s) {missing} are in no outer fold (the shift was chosen on another manifest; re-run the shift job)")
+    return outer
 
 
 def unit_table(table: pd.DataFrame, cols: list[str], dims: list[str], unit: dict, dataset: str = "",
-               roots: inputs.Roots = inputs.Roots(), folds: int = 5, variance: str = "population") -> tuple[pd.DataFrame, dict]:
-    """Frames (optionally every ``frame_step``-th) or segments with their (optimised) label shift; and what was chosen."""
+               roots: inputs.Roots = inputs.Roots(), folds: int = 5, variance: str = "population",
+               shift_record: dict | None = None) -> tuple[pd.DataFrame, dict]:
+    """Frames (optionally every ``frame_step``-th) or segments with their label shift; and what was chosen.
+
+    A list of candidate shifts uses ``shift_record`` (the fusion's shared choice, from all
+    modalities); without one the choice is made here on this table's inputs, training rows only.
+    The returned dict may hold ``outer`` (nested-CV folds with per-fold targets for :func:`training.run`).
+    """
     if unit.get("kind", "frames") == "frames":
         step = int(unit.get("frame_step", 1))
         return (table[table.groupby("session", sort=False).cumcount() % step == 0] if step > 1 else table), {}
@@ -51,17 +104,34 @@ def unit_table(table: pd.DataFrame, cols: list[str], dims: list[str], unit: dict
     shift = unit.get("label_shift_s", 0.0)
     fixed = not isinstance(shift, list)
     # inputs are pooled once; only the targets depend on the shift
-    out = segment_tables.segment_table(table, segs, cols, dims, float(shift) if fixed else 0.0, keep=("speaker", "partition"))
+    keep = ("speaker", "partition", *(["group"] if "group" in table.columns else []))
+    out = segment_tables.segment_table(table, segs, cols, dims, float(shift) if fixed else 0.0, keep=keep)
     if fixed:
-        return out, {"label_shift": {"chosen_s": {d: float(shift) for d in dims}}}
-    found = label_shift.optimise(table, segs, out[cols].to_numpy(dtype=np.float64), dims, shift,
-                                 tuning_pool(out), out["speaker"].astype(str).to_numpy(), folds, variance)
-    log.info("label shift per dimension: %s (CV CCC per candidate %s: %s)", found["chosen_s"], found["candidates_s"],
-             {d: [round(c, 3) for c in v] for d, v in found["cv_ccc"].items()})
-    chosen = segment_tables.targets(table, segs, dims, found["chosen_s"])
-    for c in [*dims, "label_valid"]:
-        out[c] = chosen[c].to_numpy()
-    return out, {"label_shift": found}
+        return out, {"label_shift": {"mode": "fixed", "chosen_s": {d: float(shift) for d in dims}}}
+    if shift_record is None:
+        shift_record = label_shift.choose(table, segs, out[cols].to_numpy(dtype=np.float64), dims, shift,
+                                          out["partition"].fillna("").astype(str).to_numpy(), groups_of(out), folds, variance)
+    log.info("label shift: %s", shift_record.get("chosen_s") or [f["chosen_s"] for f in shift_record["folds"]])
+    outer = apply_shift(table, segs, out, dims, shift_record)
+    return out, {"label_shift": shift_record, **({"outer": outer} if outer is not None else {})}
+
+
+def shift_record(dataset: str, manifest: pd.DataFrame, fusion: dict, dims: list[str], variance: str = "population",
+                 roots: inputs.Roots = inputs.Roots()) -> dict:
+    """The fusion's label shift, chosen once on the inputs of all its modalities (training rows only)."""
+    unit = fusion.get("unit", {"kind": "frames"})
+    candidates = unit.get("label_shift_s", 0.0)
+    if not isinstance(candidates, list):
+        raise ValueError("shift_record: the unit has no list of candidate label shifts")
+    table, cols = joined_inputs(dataset, manifest, fusion["modalities"], dims, int(fusion.get("context_frames", 0)),
+                                fusion.get("standardise"), roots, fusion.get("emotion_targets"))
+    segs = load_segments(unit, table, dataset, roots)
+    keep = ("speaker", "partition", *(["group"] if "group" in table.columns else []))
+    out = segment_tables.segment_table(table, segs, cols, dims, 0.0, keep=keep)
+    record = label_shift.choose(table, segs, out[cols].to_numpy(dtype=np.float64), dims, candidates,
+                                out["partition"].fillna("").astype(str).to_numpy(), groups_of(out), int(fusion.get("folds", 5)), variance)
+    record["chosen_on"] = f"ridge on the inputs of all modalities ({'+'.join(fusion['modalities'])})"
+    return record
 
 
 def targets_from_emotion(table: pd.DataFrame, mapping: dict[str, dict[str, float]], dims: list[str]) -> pd.DataFrame:
@@ -79,34 +149,77 @@ def targets_from_emotion(table: pd.DataFrame, mapping: dict[str, dict[str, float
     return out
 
 
+def joined_inputs(dataset: str, manifest: pd.DataFrame, modalities: dict[str, list[dict]], dims: list[str],
+                  context_frames: int = 0, standardise: str | None = None, roots: inputs.Roots = inputs.Roots(),
+                  emotion_targets: dict | None = None) -> tuple[pd.DataFrame, list[str]]:
+    """Frames of the manifest's sessions with their labels, the modalities' inputs, speaker, partition and group."""
+    table, cols = inputs.fusion_frames(dataset, manifest["session"].astype(str).tolist(), modalities, roots, context_frames)
+    if emotion_targets:
+        table = targets_from_emotion(table, emotion_targets, dims)
+    meta = manifest[["session", "speaker", "partition", *(["group"] if "group" in manifest.columns else [])]].astype(str)
+    if "group" in meta.columns:
+        meta["group"] = meta["group"].where(meta["group"].str.len() > 0, meta["speaker"])
+    table = table.merge(meta, on="session", how="left")
+    table = join.standardise(table, cols, standardise if standardise not in (None, "none") else None)
+    return table, cols
+
+
 def combination_table(dataset: str, manifest: pd.DataFrame, modalities: dict[str, list[dict]], dims: list[str],
                       unit: dict, context_frames: int = 0, standardise: str | None = None,
                       roots: inputs.Roots = inputs.Roots(), emotion_targets: dict | None = None, folds: int = 5,
-                      variance: str = "population") -> tuple[pd.DataFrame, list[str], dict]:
+                      variance: str = "population", shift: dict | None = None) -> tuple[pd.DataFrame, list[str], dict]:
     """The joined table of one modality combination, its input columns and the unit's choices (label shift)."""
-    table, cols = inputs.fusion_frames(dataset, manifest["session"].tolist(), modalities, roots, context_frames)
-    if emotion_targets:
-        table = targets_from_emotion(table, emotion_targets, dims)
-    table = table.merge(manifest[["session", "speaker", "partition"]], on="session", how="left")
-    table = join.standardise(table, cols, standardise if standardise not in (None, "none") else None)
-    table, chosen = unit_table(table, cols, dims, unit, dataset, roots, folds, variance)
+    table, cols = joined_inputs(dataset, manifest, modalities, dims, context_frames, standardise, roots, emotion_targets)
+    by = standardise if standardise not in (None, "none") else None
+    fallback = join.single_row_groups(table, by)
+    n_frames = len(table)
+    table, chosen = unit_table(table, cols, dims, unit, dataset, roots, folds, variance, shift)
     table = table.reset_index(drop=True)
-    cols = [c for c in cols if table[c].notna().any()]
+    empty = [c for c in cols if not table[c].notna().any()]
+    cols = [c for c in cols if c not in empty]
+    sessions = set(manifest["session"].astype(str))
+    chosen["counts"] = {"frames": n_frames, "rows": len(table), "input_columns": len(cols) + len(empty), "empty_input_columns": empty,
+                        "sessions": len(sessions), "sessions_without_rows": sorted(sessions - set(table["session"].astype(str)))}
+    if fallback:
+        chosen["standardise_fallback"] = fallback
+        chosen["warning_standardise"] = f"{len(fallback)} {by}(s) with a single row standardised with the statistics of all rows: {fallback[:20]}"
+    if empty:
+        log.warning("%s: %d input column(s) empty on every row (left out): %s", "+".join(modalities), len(empty), empty[:10])
     log.info("%s: %d rows, %d sessions, %d input columns", "+".join(modalities), len(table), table["session"].nunique(), len(cols))
     return table, cols, chosen
 
 
+def check_drops(counts: dict, n_unusable: int, max_fraction: float, where: str) -> None:
+    """Fail when more than ``max_fraction`` of the rows have no usable target, of the sessions have no row,
+    or of the input columns are empty (the counts go to training.json and the Table 1 caption either way)."""
+    checks = [("rows without a usable target", n_unusable, counts["rows"]),
+              ("sessions without any row", len(counts["sessions_without_rows"]), counts["sessions"]),
+              ("input columns empty everywhere", len(counts["empty_input_columns"]), counts["input_columns"])]
+    bad = [f"{what}: {n} of {total}" for what, n, total in checks if total and n / total > max_fraction]
+    if bad:
+        raise ValueError(f"{where}: too much left out (max_dropped_fraction {max_fraction}): {'; '.join(bad)}")
+
+
 def run_combination(dataset: str, manifest: pd.DataFrame, fusion: dict, combination: list[str], dims: list[str],
-                    variance: str = "population", seed: int = 0, n_jobs: int = 1, roots: inputs.Roots = inputs.Roots()):
+                    variance: str = "population", seed: int = 0, n_jobs: int = 1, roots: inputs.Roots = inputs.Roots(),
+                    shift: dict | None = None):
+    """One Table 1 row's job; ``shift`` is the fusion's shared label-shift record (:func:`shift_record`)."""
     modalities = {m: fusion["modalities"][m] for m in combination}
     folds = int(fusion.get("folds", 5))
     table, cols, chosen = combination_table(dataset, manifest, modalities, dims, fusion.get("unit", {"kind": "frames"}),
                                             int(fusion.get("context_frames", 0)), fusion.get("standardise"), roots,
-                                            fusion.get("emotion_targets"), folds, variance)
-    tuner = training.Tuner(trials=int(fusion.get("trials", 20)), folds=folds, seed=seed,
-                           variance=variance, ff=fusion.get("ff", {}), n_jobs=n_jobs)
+                                            fusion.get("emotion_targets"), folds, variance, shift)
+    outer = chosen.pop("outer", None)
+    n_unusable = int((~(table["label_valid"].to_numpy(dtype=bool) & np.isfinite(table[dims].to_numpy(dtype=np.float64)).all(axis=1))).sum())
+    check_drops(chosen["counts"], n_unusable, float(fusion.get("max_dropped_fraction", 0.5)), f"fusion combination {'+'.join(combination)}")
+    tuner = training.Tuner(trials=int(fusion.get("trials", 10)), folds=folds, seed=seed,
+                           variance=variance, ff=fusion.get("ff", {}), n_jobs=n_jobs,
+                           scale_output=bool(fusion.get("scale_output", False)))
     np.random.seed(seed)
-    pred, scores, info = training.run(table, cols, dims, list(fusion["models"]), tuner)
-    if "label_shift" in chosen:
-        scores["label_shift_s"] = scores["dimension"].map(chosen["label_shift"]["chosen_s"])
+    pred, scores, info = training.run(table, cols, dims, list(fusion["models"]), tuner, outer=outer)
+    shifts = chosen.get("label_shift", {})
+    if "chosen_s" in shifts:
+        scores["label_shift_s"] = scores["dimension"].map(shifts["chosen_s"])
+    elif "folds" in shifts:  # one shift per outer fold
+        scores["label_shift_s"] = scores["dimension"].map(lambda d: "/".join(f"{f['chosen_s'][d]:g}" for f in shifts["folds"]))
     return pred, scores, {**info, **chosen}

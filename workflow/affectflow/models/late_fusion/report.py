@@ -10,16 +10,28 @@ from ...core.store import atomic_path
 from ...evaluation import plots, tables
 
 SEP = "+"
+BEST_INPUT_ROW = "best single input"
 
 
-def combinations(modalities: list[str]) -> list[str]:
-    """Every non-empty subset, unimodal first, then pairs, … (Table 1's row order)."""
+def combinations(modalities: list[str], which: str = "all") -> list[str]:
+    """Table 1's rows: ``all`` — every non-empty subset, unimodal first, then pairs, …;
+    ``each`` — every modality alone and all of them together (n + 1 jobs instead of 2^n − 1)."""
+    if which == "each":
+        return list(dict.fromkeys([*modalities, SEP.join(modalities)]))
+    if which != "all":
+        raise ValueError(f"fusion combinations: {which!r}; expected 'all' or 'each'")
     return [SEP.join(c) for r in range(1, len(modalities) + 1) for c in itertools.combinations(modalities, r)]
 
 
 def caption(variance: str, split: str, selection: str = "cv") -> str:
-    chosen = ("the model with the best cross-validated CCC on train+devel (speaker-disjoint folds) is shown; "
-              "CCC and MAE are on the held-out rows") if selection == "cv" else "the model with the best held-out CCC is shown"
+    if selection != "cv":
+        chosen = "the model with the best held-out CCC is shown"
+    elif split.startswith("nested"):
+        chosen = ("the model is chosen per outer fold by the inner-CV CCC on that fold's training rows (models and "
+                  "how many folds chose each are named); CCC and MAE are on the held-out rows")
+    else:
+        chosen = ("the model with the best cross-validated CCC on train+devel (group-disjoint folds) is shown; "
+                  "CCC and MAE are on the held-out rows")
     return (f"Late fusion, after Rios et al. Table 1. For each modality combination and dimension {chosen}. "
             f"{tables.ccc_caption(variance, 'pooled')} Split: {split}.")
 
@@ -33,8 +45,9 @@ def unit_caption(unit: dict) -> str:
     what = {"segmenter": f"the segments of segmenter '{unit.get('name')}'", "table": f"the segments of {unit.get('path')}",
             "rolling": f"rolling windows of {unit.get('length_s')} s every {unit.get('hop_s', unit.get('length_s'))} s"}[kind]
     shift = unit.get("label_shift_s", 0.0)
-    how = (f"shifted right by the per-dimension shift chosen among {list(shift)} s (ridge, speaker-disjoint CV on train+devel; "
-           "chosen shifts in the grid's label_shift_s)" if isinstance(shift, list) else f"shifted right by {float(shift)} s")
+    how = (f"shifted right by the per-dimension shift chosen among {list(shift)} s (ridge on the inputs of all modalities, "
+           "group-disjoint CV on training rows only: train+devel, or each outer fold's training rows; one set of targets for "
+           "every combination; chosen shifts in the grid's label_shift_s)" if isinstance(shift, list) else f"shifted right by {float(shift)} s")
     return f"Rows: {what}; inputs are frame means over the segment, targets the mean frame label over the segment {how}."
 
 
@@ -46,19 +59,54 @@ def grid_table(scores: dict[str, pd.DataFrame]) -> pd.DataFrame:
 
 
 def table1(grid: pd.DataFrame, dims: list[str], order: list[str]) -> pd.DataFrame:
-    """One row per combination; per dimension the best model (by ``cv_ccc``), its CCC and MAE."""
+    """One row per combination; per dimension the chosen model, its CCC and MAE.
+
+    In nested CV the grid has a ``selected`` row per dimension (the model chosen per outer fold
+    from its training rows' inner CV): that is the row shown. With official partitions the model
+    with the best ``cv_ccc`` (train+devel CV) is shown. Never chosen by a held-out score.
+    """
     rows = []
     for combo in order:
         sub = grid[grid["combination"] == combo]
         row = {"modalities": combo}
         for dim in dims:
             d = sub[sub["dimension"] == dim]
-            best = d.loc[d["cv_ccc"].fillna(-2).idxmax()] if len(d) else None
+            picked = d[d["kind"] == "selected"] if "kind" in d.columns else d.iloc[:0]
+            best = picked.iloc[0] if len(picked) else d.loc[d["cv_ccc"].fillna(-2).idxmax()] if len(d) else None
             row[f"{dim}_model"] = best["model"] if best is not None else ""
             row[f"{dim}_ccc"] = best["ccc"] if best is not None else float("nan")
             row[f"{dim}_mae"] = best["mae"] if best is not None else float("nan")
         rows.append(row)
+    # the baseline every fusion must beat: the best single input (chosen per dimension on training rows),
+    # from the combination with the most modalities that has one
+    with_inputs = [c for c in order if "kind" in grid.columns and ((grid["combination"] == c) & (grid["kind"] == "best_input")).any()]
+    if with_inputs:
+        combo = max(with_inputs, key=lambda c: len(c.split(SEP)))
+        row = {"modalities": BEST_INPUT_ROW}
+        for dim in dims:
+            best = grid[(grid["combination"] == combo) & (grid["kind"] == "best_input") & (grid["dimension"] == dim)].iloc[0]
+            row.update({f"{dim}_model": "input", f"{dim}_ccc": best["ccc"], f"{dim}_mae": best["mae"]})
+        rows.append(row)
     return pd.DataFrame(rows)
+
+
+def drops_caption(infos: dict[str, dict]) -> str:
+    """What was left out, per combination (rows without a usable target, empty inputs, sessions without rows,
+    single-row standardisation groups, held-out rows with exact training matches): never silent."""
+    parts = []
+    for combo, info in infos.items():
+        c = info.get("counts", {})
+        bits = [f"{info.get('n_rows_unlabelled', 0)} of {c.get('rows', info.get('n_rows', 0))} rows without a usable target"]
+        if c.get("empty_input_columns"):
+            bits.append(f"{len(c['empty_input_columns'])} of {c['input_columns']} input columns empty")
+        if c.get("sessions_without_rows"):
+            bits.append(f"{len(c['sessions_without_rows'])} of {c['sessions']} sessions without rows")
+        if info.get("standardise_fallback"):
+            bits.append(f"{len(info['standardise_fallback'])} single-row groups standardised globally")
+        if info.get("held_out_exact_matches"):
+            bits.append(f"WARNING {info['held_out_exact_matches']} held-out rows equal a training row")
+        parts.append(f"{combo}: {', '.join(bits)}")
+    return "Left out: " + "; ".join(parts) + "."
 
 
 def latex_table1(table: pd.DataFrame, dims: list[str], caption_text: str, label: str) -> str:
@@ -91,7 +139,9 @@ def plot_grid(grid: pd.DataFrame, dims: list[str], order: list[str], path: str |
     plt = plots.plt
     fig, axes = plt.subplots(1, len(dims), figsize=(1.2 + 3.6 * len(dims), 0.9 + 0.45 * len(order)), squeeze=False)
     for ax, dim in zip(axes[0], dims):
-        m = grid[grid["dimension"] == dim].pivot(index="combination", columns="model", values="ccc").reindex(order)
+        # kinds are unique per combination and dimension; model names are not (the per-fold choice may be "KNN")
+        m = grid[grid["dimension"] == dim].pivot(index="combination", columns="kind" if "kind" in grid.columns else "model",
+                                                 values="ccc").reindex(order)
         im = ax.imshow(m.to_numpy(dtype=float), vmin=-1, vmax=1, cmap="RdBu_r", aspect="auto")
         ax.set_xticks(range(m.shape[1]), m.columns, rotation=45, ha="right", fontsize=8)
         ax.set_yticks(range(m.shape[0]), m.index, fontsize=8)
