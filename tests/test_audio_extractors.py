@@ -7,6 +7,8 @@ models built with ``save_pretrained``, and the Whisper tiny.en model shipped in 
 """
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -208,17 +210,28 @@ def test_wav2vec2_hidden_states_pool_the_models_frames(extracted, demo_media, ti
 
 
 def test_audeering_head_predicts_each_window(extracted, demo_media, tiny_models):
-    from affectflow.extractors.wav2vec2 import emotion_model_class, normalise
+    """Reference built from transformers and the weights file, not from affectflow: the feature
+    extractor's normalisation, ``Wav2Vec2Model`` hidden states mean-pooled, then the model card's
+    head ``out_proj(tanh(dense(h)))`` with the saved tensors."""
+    from safetensors.torch import load_file
+    from transformers import Wav2Vec2FeatureExtractor, Wav2Vec2Model
 
-    model = emotion_model_class().from_pretrained(tiny_models["dims"]).eval()
+    folder = tiny_models["dims"]
+    encoder = Wav2Vec2Model.from_pretrained(folder).eval()
+    w = load_file(f"{folder}/model.safetensors")
     audio = media.load_audio(demo_media.audio, 16000)
     df = extracted["w2v_dims"]["df"]
     a, b = df["t_start"].iloc[1], df["t_end"].iloc[1]
+    x = Wav2Vec2FeatureExtractor.from_pretrained(folder)(audio[int(a * 16000):int(b * 16000)], sampling_rate=16000,
+                                                         return_tensors="pt").input_values
     with torch.inference_mode():
-        _, logits = model(torch.from_numpy(normalise(audio[int(a * 16000):int(b * 16000)], tiny_models["dims"]))[None])
-    np.testing.assert_allclose(df[["arousal", "dominance", "valence"]].iloc[1].to_numpy(np.float32), logits[0].numpy(), rtol=1e-4, atol=1e-5)
-    with pytest.raises(extractors.ExtractorError, match="cannot load model"):
-        extractors.create("x", {"kind": "wav2vec2_dimensions", "model": str(demo_media.audio) + "_missing"}).extract(demo_media, HOP)
+        h = encoder(x).last_hidden_state.mean(dim=1)
+        h = torch.tanh(h @ w["classifier.dense.weight"].T + w["classifier.dense.bias"])
+        logits = h @ w["classifier.out_proj.weight"].T + w["classifier.out_proj.bias"]
+    np.testing.assert_allclose(df[["arousal", "dominance", "valence"]].iloc[1].to_numpy(np.float32), logits[0].numpy(), rtol=1e-3, atol=1e-4)
+    missing = str(demo_media.audio) + "_missing"
+    with pytest.raises(extractors.ExtractorError, match=f"cannot load the folder '{re.escape(missing)}'"):
+        extractors.create("x", {"kind": "wav2vec2_dimensions", "model": missing}).extract(demo_media, HOP)
 
 
 def test_whisper_encoder_frames_differ_between_speech_and_pause(extracted):

@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..core import pretrained
 from ..face import cache
 from ..face.detection import FaceDetectionError, torch_device
-from ..text.encoders import weights_file
 from .base import Extractor, ExtractorError, SessionMedia
 
 IMAGENET = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
@@ -41,7 +41,7 @@ class FaceExtractor(Extractor):
     def __init__(self, name: str, params: dict):
         super().__init__(name, params)
         self._net = None
-        self._weights: str | None = None
+        self._weights: str | list[str] | None = None
 
     @property
     def device(self):
@@ -59,6 +59,8 @@ class FaceExtractor(Extractor):
         from ..core import store
 
         self.net()
+        if isinstance(self._weights, list):  # a from_pretrained checkpoint: every shard
+            return pretrained.files_sha256(self._weights)
         return store.sha256_file(self._weights) if self._weights else None
 
     def source_files(self, media: SessionMedia) -> dict[str, str]:
@@ -147,8 +149,8 @@ class EfficientNetLite0(FaceExtractor):
 
 
 class TransformersEfficientNet(FaceExtractor):
-    """EfficientNet (B0 by default) through transformers ``from_pretrained`` (hub id or local
-    path): ``output: logits`` needs a classification head (columns from its ``id2label``, e.g. an
+    """EfficientNet (B0 by default) through transformers ``from_pretrained`` with
+    ``local_files_only=True`` (a local folder, or a hub id already in the local cache): ``output: logits`` needs a classification head (columns from its ``id2label``, e.g. an
     AffectNet-fine-tuned B0), ``output: features`` gives the pooled embedding."""
 
     def model_id(self) -> str:
@@ -160,11 +162,10 @@ class TransformersEfficientNet(FaceExtractor):
         model = self.params["model"]
         cls = transformers.AutoModelForImageClassification if self.params.get("output", "logits") == "logits" else transformers.AutoModel
         try:
-            net = cls.from_pretrained(model)
-        except (OSError, ValueError) as exc:
-            raise ExtractorError(f"extractor '{self.name}': cannot load '{model}' with from_pretrained "
-                                 f"(a local folder with config.json and weights, or a hub id reachable from here): {exc}") from exc
-        self._weights = weights_file(model)
+            net = pretrained.load_local(cls.from_pretrained, model, f"extractor '{self.name}'")
+        except pretrained.PretrainedNotLocal as exc:
+            raise ExtractorError(str(exc)) from exc
+        self._weights = pretrained.weights_files(model)
         cfg = net.config
         self._size = int(getattr(cfg, "image_size", 224))
         self._labels = [cfg.id2label[i] for i in range(len(cfg.id2label))] if self.params.get("output", "logits") == "logits" else None
