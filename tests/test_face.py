@@ -356,3 +356,21 @@ def test_config_names_an_undefined_detector_and_fills_detector_defaults():
     config.validate(cfg)
     assert cfg["face_detectors"]["plain"] == {"backend": "mtcnn", "sample": "grid", "enlarge": 1.2, "size": 224,
                                               "select": "largest", "batch_size": 32, "device": "auto"}
+
+
+def test_provenance_lists_the_detector_actually_used(small_cache, pyfeat, tmp_path):
+    """The cache and every extractor reading it record the packages of the backend that made the
+    crops: mtcnn → facenet-pytorch, not mediapipe; mediapipe → mediapipe."""
+    faces = tmp_path / "single_face.parquet"
+    cache.run("mtcnn_det", {"backend": "mtcnn", "device": "cpu", "sample": 5.0}, "pyfeat", "single_face",
+              str(pyfeat / "single_face.mp4"), HOP, faces)
+    for meta in (store.read_metadata(faces),
+                 store.read_metadata(_extract_logits(pyfeat / "single_face.mp4", faces, tmp_path / "mtcnn_fer.parquet"))):
+        assert "facenet-pytorch" in meta["packages"] and "mediapipe" not in meta["packages"], meta["packages"]
+    meta = store.read_metadata(_extract_logits(*small_cache, tmp_path / "mp_fer.parquet"))
+    assert "mediapipe" in meta["packages"] and "facenet-pytorch" not in meta["packages"]
+
+
+def _extract_logits(video_path, faces, out):
+    run_extractor({"kind": "face_expression"}, video_path, faces, out)
+    return out

@@ -15,7 +15,7 @@ import pandas as pd
 
 from ..core import pretrained
 from ..face import cache
-from ..face.detection import FaceDetectionError, torch_device
+from ..face.detection import FaceDetectionError, backend_packages, torch_device
 from .base import Extractor, ExtractorError, SessionMedia
 
 IMAGENET = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
@@ -36,7 +36,7 @@ class FaceExtractor(Extractor):
     """Subclasses set ``columns`` and implement ``_load`` and ``_embed`` (a batch of crops → array)."""
 
     version = "1"
-    packages = ("torch", "opencv-python-headless", "av", "mediapipe")
+    packages = ("torch", "opencv-python-headless", "av")  # extract() adds the detector's packages
 
     def __init__(self, name: str, params: dict):
         super().__init__(name, params)
@@ -75,10 +75,20 @@ class FaceExtractor(Extractor):
     def _embed(self, crops: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
-    def extract(self, media: SessionMedia, hop_s: float) -> pd.DataFrame:
+    def _cache(self, media: SessionMedia):
+        """The session's detection rows and crops; provenance then lists the packages of the
+        detector that actually made those crops (from the cache's own provenance)."""
+        from ..core import store
+
         if not media.faces:
             raise ExtractorError(f"extractor '{self.name}': session {media.session} has no face detection cache")
         rows, crops_path = cache.load(media.faces)
+        backend = store.read_metadata(media.faces).get("params", {}).get("backend", cache.DEFAULTS["backend"])
+        self.packages = (*type(self).packages, *backend_packages(backend))
+        return rows, crops_path
+
+    def extract(self, media: SessionMedia, hop_s: float) -> pd.DataFrame:
+        rows, crops_path = self._cache(media)
         found = rows["face_found"].to_numpy(bool)
         feats = self._features(crops_path, found)
         out = rows[["session", "t_start", "t_end", "face_found"]].reset_index(drop=True)
@@ -236,9 +246,7 @@ class ClipEmbedding(FaceExtractor):
     def extract(self, media: SessionMedia, hop_s: float) -> pd.DataFrame:
         import torch
 
-        if not media.faces:
-            raise ExtractorError(f"extractor '{self.name}': session {media.session} has no face detection cache")
-        rows, crops_path = cache.load(media.faces)
+        rows, crops_path = self._cache(media)
         length = int(self.params.get("clip_len", 8))
         hop = int(self.params.get("clip_hop") or length)
         found = rows["face_found"].to_numpy(bool)
