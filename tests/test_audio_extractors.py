@@ -7,6 +7,7 @@ models built with ``save_pretrained``, and the Whisper tiny.en model shipped in 
 """
 from __future__ import annotations
 
+import hashlib
 import re
 
 import numpy as np
@@ -17,9 +18,10 @@ import torch
 
 from affectflow import extractors
 from affectflow.core import grid, media, store
+from affectflow.core.segments import window_spans
 from affectflow.datasets.demo_corpus import generate_session
 from affectflow.extractors.spectrogram import log_power_spectrogram, spectrogram_array
-from affectflow.extractors.vggish import build_vggish, patch
+from affectflow.extractors.vggish import build_vggish, mel_matrix, patches
 from affectflow.extractors.waveform import waveform_array
 from conftest import shared_data
 
@@ -176,16 +178,51 @@ def test_log_power_spectrogram_of_a_tone():
     np.testing.assert_allclose(s[64] - quiet[64], 20.0, atol=1e-3)  # 10·log10 of power: 20 dB per ×10 amplitude
 
 
-def test_vggish_embeddings_are_the_networks_output_on_the_user_weights(extracted, demo_media, vggish_weights, tmp_path):
+def _reference_examples(audio):
+    """VGGish's own input pipeline (``vggish_input.waveform_to_examples`` at 16 kHz) with the
+    release's ``mel_features`` and ``vggish_params`` values."""
+    import vggish_reference_mel_features as ref
+
+    log_mel = ref.log_mel_spectrogram(audio, audio_sample_rate=16000, log_offset=0.01, window_length_secs=0.025,
+                                      hop_length_secs=0.010, num_mel_bins=64, lower_edge_hertz=125, upper_edge_hertz=7500)
+    return ref.frame(log_mel, window_length=96, hop_length=96)
+
+
+def test_vggish_mel_matrix_is_the_references():
+    import vggish_reference_mel_features as ref
+
+    expected = ref.spectrogram_to_mel_matrix(num_mel_bins=64, num_spectrogram_bins=257, audio_sample_rate=16000,
+                                             lower_edge_hertz=125, upper_edge_hertz=7500)
+    np.testing.assert_allclose(mel_matrix(512), expected, rtol=1e-12, atol=1e-15)
+
+
+def test_vggish_patches_frame_the_whole_signal_as_the_reference():
+    rng = np.random.default_rng(0)
+    t = np.arange(int(3.5 * 16000)) / 16000
+    audio = 0.3 * np.sin(2 * np.pi * 440 * t) + 0.05 * rng.standard_normal(len(t))
+    spans = window_spans(3.5, 0.96, 0.96)
+    ours, expected = patches(audio, spans), _reference_examples(audio)
+    assert expected.shape == (3, 96, 64) and ours.shape == (3, 96, 64)
+    np.testing.assert_allclose(ours, expected, rtol=1e-5, atol=1e-5)
+    # the last two frames of each example reach into the next 0.96 s: framing the window alone
+    # (the former behaviour) differs there, and only there
+    alone = patches(audio[15360:30720], [(0.0, 0.96)])[0]
+    np.testing.assert_allclose(alone[:94], expected[1][:94], rtol=1e-5, atol=1e-5)
+    assert np.abs(alone[94:] - expected[1][94:]).max() > 1e-2
+
+
+def test_vggish_embeddings_are_the_networks_output_on_the_reference_examples(extracted, demo_media, vggish_weights, tmp_path):
     df = extracted["vggish"]["df"]
     model = build_vggish()
     model.load_state_dict(torch.load(vggish_weights, weights_only=True))
     audio = media.load_audio(demo_media.audio, 16000)
-    x = torch.from_numpy(patch(audio[:15360]))[None, None]
+    examples = _reference_examples(audio.astype(np.float64))
+    n = len(df)
+    assert n == len(examples) == 8  # 8 s: frames 0..797, examples of 96 frames every 96
     with torch.inference_mode():
-        expected = model.eval()(x)[0].numpy()
-    np.testing.assert_allclose(df[store.feature_columns(df)].to_numpy()[0], expected, rtol=1e-4, atol=1e-5)
-    assert store.read_metadata(extracted["vggish"]["path"])["weights_sha256"] == store.sha256_file(vggish_weights)
+        expected = model.eval()(torch.from_numpy(examples[:n, None].astype(np.float32))).numpy()
+    np.testing.assert_allclose(df[store.feature_columns(df)].to_numpy()[:n], expected, rtol=1e-4, atol=1e-5)
+    assert store.read_metadata(extracted["vggish"]["path"])["weights_sha256"] == hashlib.sha256(vggish_weights.read_bytes()).hexdigest()
     bad = tmp_path / "other.pth"
     torch.save({"layer.weight": torch.zeros(2)}, bad)
     with pytest.raises(extractors.ExtractorError, match="other.pth.*not a VGGish state dict"):
