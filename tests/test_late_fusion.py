@@ -197,6 +197,10 @@ def test_segmenter_units_read_the_stored_segments_and_name_a_missing_file(tmp_pa
     table, cols, chosen = pipeline.combination_table("toy", manifest, modalities, DIMS, unit, roots=roots)
     assert len(table) == 6 and table["segment_id"].tolist()[:2] == ["s00_0-0000", "s00_0-0001"]
     labels = store.read(f"{roots.labels}/toy/s00_0.parquet")
-    expected = labels.loc[(labels["t_start"] >= 1.0 - 1e-9) & (labels["t_start"] < 3.5 - 1e-9), "arousal"].mean()
-    assert table.loc[0, "arousal"] == pytest.approx(expected, abs=1e-5)  # [0.5, 3.0) shifted right by 0.5 s
+    t, a = labels["t_start"].to_numpy(), labels["arousal"].to_numpy()
+    expected = a[(t >= 1.0 - 1e-9) & (t < 3.5 - 1e-9)].mean()  # [0.5, 3.0) shifted right by 0.5 s: frames 10..34
+    unshifted = a[5:30].mean()
+    assert abs(expected - unshifted) > 1e-3  # the labels vary enough for the check to see a missing shift
+    assert table.loc[0, "arousal"] == pytest.approx(expected, abs=1e-5)
+    assert table.loc[1, "arousal"] == pytest.approx(a[45:95].mean(), abs=1e-5)  # [4.0, 9.0) → [4.5, 9.5): frames 45..94
     assert chosen["label_shift"]["chosen_s"] == {"arousal": 0.5, "valence": 0.5}
