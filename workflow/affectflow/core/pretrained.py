@@ -39,7 +39,8 @@ def where(ref: str) -> str:
     """Human description of the path a reference resolves to: the folder itself, or the cache entry."""
     if Path(ref).is_absolute() or ref.startswith((".", "~")) or Path(ref).exists():
         return f"the folder '{ref}'"
-    return f"the hub id '{ref}', looked up in the local cache folder '{cache_folder(ref)}'"
+    return (f"'{ref}': no local folder of that name, and as a hub id not in the local cache folder "
+            f"'{cache_folder(ref)}'")
 
 
 def load_local(loader, ref: str, what: str, **kw):
@@ -49,9 +50,9 @@ def load_local(loader, ref: str, what: str, **kw):
         return loader(str(ref), local_files_only=True, **kw)
     except (OSError, ValueError) as exc:
         raise PretrainedNotLocal(
-            f"{what}: cannot load {where(str(ref))} with from_pretrained (local files only, nothing is "
-            f"downloaded at run time; put the checkpoint in a local folder with config.json and its "
-            f"weights, or in the Hugging Face cache first): {exc}") from exc
+            f"{what}: cannot load {where(str(ref))}. from_pretrained runs with local files only (nothing is "
+            f"downloaded at run time): give a local folder with config.json and its weights, or put the "
+            f"checkpoint in the Hugging Face cache first. ({exc})") from exc
 
 
 def _cached(hub_id: str, filename: str) -> str | None:
