@@ -287,13 +287,22 @@ def demo_options():
     return {}
 
 
-# Extractor kinds that run a neural network: their jobs request a GPU unless the instance sets `gpu`.
+# Audio kinds that run a neural network: their jobs request a GPU unless the instance sets `gpu`.
 NEURAL_KINDS = {"vggish", "wav2vec2", "wav2vec2_dimensions", "whisper_encoder"}
 
 
 def extractor_gpus(wildcards):
+    """GPUs of one extractor job: the instance's `gpu` when set (any kind: audio, face, text), else
+    1 for neural audio kinds and face kinds, 1 for text kinds pinned to `device: cuda`, else 0."""
     params = config["features"][wildcards.extractor]
-    return int(params.get("gpu", 1 if params["kind"] in NEURAL_KINDS else 0))
+    if params.get("gpu") is not None:
+        return int(params["gpu"])
+    kind = params["kind"]
+    if kind in NEURAL_KINDS or kind.startswith("face_"):
+        return 1
+    if kind.startswith("text_"):
+        return gpu_for(params.get("device"))
+    return 0
 
 
 def extractor_threads(wildcards):

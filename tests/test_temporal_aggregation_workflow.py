@@ -67,6 +67,10 @@ def test_tables_and_plots_are_written(cremad_run):
         assert summary["mean_accuracy"] == pytest.approx(np.trace(confusion.to_numpy()) / 12, abs=1e-6)  # equal fold sizes; CSV keeps 6 decimals
         text = (base / f"N{n}/accuracy.md").read_text()
         assert "Speaker-independent 2-fold" in text and "## Confusion matrix" in text
+        # the 6 clips of actor 1002 have no video: all their n segments are faceless, none of 1001's
+        assert (summary["segments_drawn"], summary["faceless_segments"]) == (12 * n, 6 * n)
+        assert (summary["clips_with_a_faceless_segment"], summary["clips_without_any_face"]) == (6, 6)
+        assert f"**{6 * n} of {12 * n}** held-out segments" in text
         assert (work / f"results/plots/cremad/birhala_av/N{n}_confusion.png").read_bytes()[:4] == b"\x89PNG"
     assert pd.read_csv(base / "accuracy_vs_segments.csv")["segments"].tolist() == [2, 3]
     assert (work / "results/plots/cremad/birhala_av/accuracy_vs_segments.png").read_bytes()[:4] == b"\x89PNG"

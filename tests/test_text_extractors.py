@@ -4,6 +4,7 @@ import json
 
 import numpy as np
 import pytest
+import torch
 
 from affectflow.core import store
 from affectflow.extractors import SessionMedia, modality_of, run
@@ -59,7 +60,8 @@ def test_minilm_embeddings_are_unit_vectors_and_separate_meaning(session, tmp_pa
     assert a @ b > 0.6 > a @ c + 0.3  # paraphrases close, unrelated text far
     meta = store.read_metadata(tmp_path / "m.parquet")
     assert meta["model_id"] == "all-MiniLM-L6-v2"
-    assert meta["weights_sha256"] == store.sha256_file(enc.weights_file) and enc.weights_file.endswith("model.safetensors")
+    (weights,) = enc.weights_files
+    assert meta["weights_sha256"] == store.sha256_file(weights) and weights.endswith("model.safetensors")
 
 
 def test_multilingual_e5_places_german_near_its_english_translation():
@@ -76,14 +78,19 @@ def test_logits_of_any_sequence_classifier_folder(session, tmp_path):
     model = tiny_bert(tmp_path / "clf", words, labels=["neg", "pos"])
     df = run("logits", {"kind": "text_logits", "model": str(model)}, session, 0.1, tmp_path / "l.parquet")
     assert [c for c in df.columns if c.startswith("logit_")] == ["logit_neg", "logit_pos"]
-    expected = SequenceClassifier(str(model)).encode([UTTS[0][2]])[0]
+    # reference: transformers itself on the utterance, not affectflow's encoder
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    tok, net = AutoTokenizer.from_pretrained(model), AutoModelForSequenceClassification.from_pretrained(model).eval()
+    with torch.inference_mode():
+        expected = net(**tok([UTTS[0][2]], return_tensors="pt")).logits[0].numpy()
     first = utterance_rows(df)[UTTS[0][2]][["logit_neg", "logit_pos"]].to_numpy()
     assert np.allclose(first, expected, atol=1e-5)
     assert store.read_metadata(tmp_path / "l.parquet")["weights_sha256"] == store.sha256_file(model / "model.safetensors")
 
 
 def test_a_hub_id_that_is_not_cached_fails_without_downloading():
-    with pytest.raises(EncoderError, match="local Hugging Face cache"):
+    with pytest.raises(EncoderError, match="local cache folder '.*models--nobody--not-a-cached-model-affectflow'"):
         SequenceClassifier("nobody/not-a-cached-model-affectflow")
 
 

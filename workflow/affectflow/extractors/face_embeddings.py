@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..core import pretrained
 from ..face import cache
-from ..face.detection import FaceDetectionError, torch_device
-from ..text.encoders import weights_file
+from ..face.detection import FaceDetectionError, backend_packages, torch_device
 from .base import Extractor, ExtractorError, SessionMedia
 
 IMAGENET = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
@@ -36,12 +36,12 @@ class FaceExtractor(Extractor):
     """Subclasses set ``columns`` and implement ``_load`` and ``_embed`` (a batch of crops → array)."""
 
     version = "1"
-    packages = ("torch", "opencv-python-headless", "av", "mediapipe")
+    packages = ("torch", "opencv-python-headless", "av")  # extract() adds the detector's packages
 
     def __init__(self, name: str, params: dict):
         super().__init__(name, params)
         self._net = None
-        self._weights: str | None = None
+        self._weights: str | list[str] | None = None
 
     @property
     def device(self):
@@ -59,6 +59,8 @@ class FaceExtractor(Extractor):
         from ..core import store
 
         self.net()
+        if isinstance(self._weights, list):  # a from_pretrained checkpoint: every shard
+            return pretrained.files_sha256(self._weights)
         return store.sha256_file(self._weights) if self._weights else None
 
     def source_files(self, media: SessionMedia) -> dict[str, str]:
@@ -73,10 +75,20 @@ class FaceExtractor(Extractor):
     def _embed(self, crops: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
-    def extract(self, media: SessionMedia, hop_s: float) -> pd.DataFrame:
+    def _cache(self, media: SessionMedia):
+        """The session's detection rows and crops; provenance then lists the packages of the
+        detector that actually made those crops (from the cache's own provenance)."""
+        from ..core import store
+
         if not media.faces:
             raise ExtractorError(f"extractor '{self.name}': session {media.session} has no face detection cache")
         rows, crops_path = cache.load(media.faces)
+        backend = store.read_metadata(media.faces).get("params", {}).get("backend", cache.DEFAULTS["backend"])
+        self.packages = (*type(self).packages, *backend_packages(backend))
+        return rows, crops_path
+
+    def extract(self, media: SessionMedia, hop_s: float) -> pd.DataFrame:
+        rows, crops_path = self._cache(media)
         found = rows["face_found"].to_numpy(bool)
         feats = self._features(crops_path, found)
         out = rows[["session", "t_start", "t_end", "face_found"]].reset_index(drop=True)
@@ -147,8 +159,8 @@ class EfficientNetLite0(FaceExtractor):
 
 
 class TransformersEfficientNet(FaceExtractor):
-    """EfficientNet (B0 by default) through transformers ``from_pretrained`` (hub id or local
-    path): ``output: logits`` needs a classification head (columns from its ``id2label``, e.g. an
+    """EfficientNet (B0 by default) through transformers ``from_pretrained`` with
+    ``local_files_only=True`` (a local folder, or a hub id already in the local cache): ``output: logits`` needs a classification head (columns from its ``id2label``, e.g. an
     AffectNet-fine-tuned B0), ``output: features`` gives the pooled embedding."""
 
     def model_id(self) -> str:
@@ -160,11 +172,10 @@ class TransformersEfficientNet(FaceExtractor):
         model = self.params["model"]
         cls = transformers.AutoModelForImageClassification if self.params.get("output", "logits") == "logits" else transformers.AutoModel
         try:
-            net = cls.from_pretrained(model)
-        except (OSError, ValueError) as exc:
-            raise ExtractorError(f"extractor '{self.name}': cannot load '{model}' with from_pretrained "
-                                 f"(a local folder with config.json and weights, or a hub id reachable from here): {exc}") from exc
-        self._weights = weights_file(model)
+            net = pretrained.load_local(cls.from_pretrained, model, f"extractor '{self.name}'")
+        except pretrained.PretrainedNotLocal as exc:
+            raise ExtractorError(str(exc)) from exc
+        self._weights = pretrained.weights_files(model)
         cfg = net.config
         self._size = int(getattr(cfg, "image_size", 224))
         self._labels = [cfg.id2label[i] for i in range(len(cfg.id2label))] if self.params.get("output", "logits") == "logits" else None
@@ -235,9 +246,7 @@ class ClipEmbedding(FaceExtractor):
     def extract(self, media: SessionMedia, hop_s: float) -> pd.DataFrame:
         import torch
 
-        if not media.faces:
-            raise ExtractorError(f"extractor '{self.name}': session {media.session} has no face detection cache")
-        rows, crops_path = cache.load(media.faces)
+        rows, crops_path = self._cache(media)
         length = int(self.params.get("clip_len", 8))
         hop = int(self.params.get("clip_hop") or length)
         found = rows["face_found"].to_numpy(bool)

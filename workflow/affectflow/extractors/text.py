@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..core import grid, media as media_io, store
+from ..core import grid, media as media_io, pretrained, store
 from ..text import align, transcripts
 from .base import Extractor, ExtractorError, SessionMedia
 
@@ -51,8 +51,11 @@ class TextExtractor(Extractor):
         return self.encoder.model_id
 
     def weights_sha256(self) -> str | None:
-        path = self.encoder.weights_file
-        return store.sha256_file(path) if path else None
+        enc = self.encoder
+        files = getattr(enc, "weights_files", None)
+        if files is None:  # lexicons and the E5 engine: one file
+            files = [enc.weights_file] if getattr(enc, "weights_file", None) else []
+        return pretrained.files_sha256(files)
 
     def source_files(self, media: SessionMedia) -> dict[str, str]:
         return {"transcript": media.transcript}

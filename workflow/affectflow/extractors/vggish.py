@@ -3,11 +3,17 @@
 The weights come from a file the user provides (``weights``: a torch state dict with the
 layout of the widely used PyTorch port, keys ``features.*`` and ``embeddings.*``, e.g. its
 ``vggish-10086976.pth``); nothing is downloaded. The input follows VGGish's reference
-``mel_features``: 16 kHz, 25 ms periodic-Hann frames every 10 ms, 512-point FFT, 64 HTK mel
-bands 125–7500 Hz, ``log(mel + 0.01)``, patches of 96 frames. The optional PCA/quantisation
-post-processing of the release is not applied (raw embeddings, as most papers use them).
+``mel_features`` / ``vggish_input.waveform_to_examples``: 16 kHz, 25 ms periodic-Hann frames every
+10 ms over the *whole signal*, 512-point FFT, 64 HTK mel bands 125–7500 Hz, ``log(mel + 0.01)``,
+then examples of 96 consecutive frames every 96 frames. Example k therefore holds frames
+96k … 96k+95, and its last two frames reach 15 ms into the next 0.96 s (as in the reference).
+One deviation: the reference drops a final example with fewer than 96 frames (e.g. the last 0.96 s
+of a signal that ends exactly there, whose frames 94–95 would need samples past the end); here it
+is kept with its last frame repeated. Tested against the reference ``mel_features.py``
+(``tests/vggish_reference_mel_features.py``). The optional PCA/quantisation post-processing of the
+release is not applied (raw embeddings, as most papers use them).
 
-Rows: one per window of ``window_s`` (0.96) every ``window_hop_s`` (default 0.96).
+Rows: one per 0.96 s window every 0.96 s (the reference's examples).
 """
 from __future__ import annotations
 
@@ -19,7 +25,7 @@ import pandas as pd
 
 from ..core import store
 from ..core.segments import window_spans
-from .audio import AudioExtractor, slice_span, windowed_frame
+from .audio import AudioExtractor, windowed_frame
 from .base import ExtractorError
 
 SAMPLE_RATE = 16000
@@ -42,25 +48,40 @@ def mel_matrix(n_fft: int = 512, sr: int = SAMPLE_RATE, n_mels: int = N_MELS, fm
     return w
 
 
-def log_mel(audio: np.ndarray) -> np.ndarray:
-    """``(n_frames, 64)`` VGGish log-mel frames of 16 kHz audio."""
-    win, hop, n_fft = 400, 160, 512
-    if len(audio) < win:
+FRAME_WIN, FRAME_HOP, N_FFT = 400, 160, 512  # 25 ms, 10 ms, the next power of two
+
+
+def log_mel(audio: np.ndarray, chunk_frames: int = 4096) -> np.ndarray:
+    """``(n_frames, 64)`` VGGish log-mel frames of 16 kHz audio; frame j covers samples
+    ``[160 j, 160 j + 400)`` (only complete frames, as the reference). Computed in chunks of
+    frames so that a long session does not hold its whole STFT in memory."""
+    x = np.asarray(audio, dtype=np.float64)
+    if len(x) < FRAME_WIN:
         return np.zeros((0, N_MELS))
-    frames = np.lib.stride_tricks.sliding_window_view(np.asarray(audio, dtype=np.float64), win)[::hop]
-    periodic_hann = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(win) / win)
-    mag = np.abs(np.fft.rfft(frames * periodic_hann, n=n_fft, axis=1))
-    return np.log(mag @ mel_matrix(n_fft) + 0.01)
+    frames = np.lib.stride_tricks.sliding_window_view(x, FRAME_WIN)[::FRAME_HOP]
+    periodic_hann = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(FRAME_WIN) / FRAME_WIN)
+    out = np.empty((len(frames), N_MELS))
+    for lo in range(0, len(frames), chunk_frames):
+        mag = np.abs(np.fft.rfft(frames[lo:lo + chunk_frames] * periodic_hann, n=N_FFT, axis=1))
+        out[lo:lo + chunk_frames] = np.log(mag @ mel_matrix(N_FFT) + 0.01)
+    return out
 
 
-def patch(audio: np.ndarray) -> np.ndarray:
-    """One ``(96, 64)`` patch of a 0.96 s window (edge frames repeated if the window is short)."""
+def patches(audio: np.ndarray, spans, sr: int = SAMPLE_RATE) -> np.ndarray:
+    """``(n_spans, 96, 64)`` patches cut from the log-mel frames of the whole signal: a span
+    ``[t0, t1)`` takes the frames that start inside it (96 for 0.96 s), so consecutive 0.96 s
+    spans from 0 are exactly the reference's examples. Where the signal ends first, the last
+    frame is repeated."""
     m = log_mel(audio)
-    if len(m) == 0:
-        raise ValueError("window shorter than one 25 ms frame")
-    if len(m) < PATCH_FRAMES:
-        m = np.pad(m, ((0, PATCH_FRAMES - len(m)), (0, 0)), mode="edge")
-    return m[:PATCH_FRAMES].astype(np.float32)
+    out = np.empty((len(spans), PATCH_FRAMES, N_MELS), dtype=np.float32)
+    for i, (t0, t1) in enumerate(spans):
+        a = -(-int(round(t0 * sr)) // FRAME_HOP)  # first frame starting at or after t0
+        b = -(-int(round(t1 * sr)) // FRAME_HOP)
+        p = m[a:min(b, a + PATCH_FRAMES)]
+        if len(p) == 0:
+            raise ValueError(f"window {t0}–{t1} s holds no complete 25 ms frame of the signal")
+        out[i] = np.pad(p, ((0, PATCH_FRAMES - len(p)), (0, 0)), mode="edge")
+    return out
 
 
 def build_vggish():
@@ -128,12 +149,12 @@ class VGGishExtractor(AudioExtractor):
     def features(self, audio, sr, duration, hop_s, session) -> pd.DataFrame:
         import torch
 
-        spans = window_spans(duration, self.params.get("window_s", 0.96), self.params.get("window_hop_s", 0.96))
-        patches = np.stack([patch(slice_span(audio, sr, t0, t1)) for t0, t1 in spans])[:, None]
+        spans = window_spans(duration, 0.96, 0.96)  # the reference's examples
+        x = patches(audio, spans, sr)[:, None]
         model = self.load_model()
         batch = int(self.params.get("batch_size", 64))
         out = []
         with torch.inference_mode():
-            for i in range(0, len(patches), batch):
-                out.append(model(torch.from_numpy(patches[i:i + batch]).to(device())).float().cpu().numpy())
+            for i in range(0, len(x), batch):
+                out.append(model(torch.from_numpy(x[i:i + batch]).to(device())).float().cpu().numpy())
         return windowed_frame(session, spans, np.concatenate(out), [f"vggish_{i:03d}" for i in range(128)])

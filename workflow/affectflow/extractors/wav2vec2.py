@@ -1,7 +1,9 @@
 """wav2vec2 / HuBERT hidden states, and audeering's arousal/dominance/valence regressor (rios-…).
 
-Models load through transformers' ``from_pretrained`` from a hub id (already in the local
-cache: nothing is downloaded at run time, ``HF_HUB_OFFLINE`` is honoured) or a local folder.
+Models load through transformers' ``from_pretrained`` with ``local_files_only=True`` from a local
+folder or a hub id already in the local Hugging Face cache: nothing is downloaded at run time, and
+a checkpoint that is not here fails with an error naming the folder looked in. Provenance hashes
+every weights file (all shards of a sharded checkpoint).
 
 - ``kind: wav2vec2`` — hidden states of ``layer`` (0 = the CNN feature projection, −1 = last).
   ``window_s: null`` (default): the 20 ms frames pooled (mean) over each grid step;
@@ -20,9 +22,8 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from ..core import store
+from ..core import pretrained
 from ..core.segments import window_spans
-from ..text.encoders import weights_file
 from .audio import AudioExtractor, pooled_grid_frame, slice_span, windowed_frame
 from .base import ExtractorError
 from .vggish import device
@@ -69,8 +70,9 @@ def _do_normalize(model_ref: str) -> bool:
     from transformers import AutoFeatureExtractor
 
     try:
-        return bool(getattr(AutoFeatureExtractor.from_pretrained(model_ref), "do_normalize", True))
-    except (OSError, ValueError):
+        extractor = pretrained.load_local(AutoFeatureExtractor.from_pretrained, model_ref, "feature extractor")
+        return bool(getattr(extractor, "do_normalize", True))
+    except pretrained.PretrainedNotLocal:
         return True  # no preprocessor_config.json: the wav2vec2 default
 
 
@@ -99,15 +101,13 @@ class _HFAudioExtractor(AudioExtractor):
         return self.model_ref
 
     def weights_sha256(self) -> str | None:
-        w = weights_file(self.model_ref)
-        return store.sha256_file(w) if w else None
+        return pretrained.weights_sha256(self.model_ref)
 
     def _load(self, cls):
         try:
-            return cls.from_pretrained(self.model_ref).eval().to(device())
-        except OSError as exc:
-            raise ExtractorError(f"extractor '{self.name}': cannot load model '{self.model_ref}' "
-                                 f"(a local folder, or a hub id already in the cache; nothing is downloaded): {exc}") from exc
+            return pretrained.load_local(cls.from_pretrained, self.model_ref, f"extractor '{self.name}'").eval().to(device())
+        except pretrained.PretrainedNotLocal as exc:
+            raise ExtractorError(str(exc)) from exc
 
 
 class Wav2Vec2HiddenStates(_HFAudioExtractor):

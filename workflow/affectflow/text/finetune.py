@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..core import pretrained
 from . import llrd
 from .corpora import TextCorpus, subsample
 from .encoders import pick_device, resolve_model
@@ -61,9 +62,11 @@ def finetune(base_model: str, corpus: TextCorpus, out_dir: str | Path, *, lr: fl
     texts = train["text"].to_numpy()[rows].tolist()
 
     path = resolve_model(base_model)
-    tokenizer = AutoTokenizer.from_pretrained(path)
-    model = AutoModelForSequenceClassification.from_pretrained(
-        path, num_labels=len(classes), id2label=dict(enumerate(classes)), label2id={c: i for i, c in enumerate(classes)})
+    what = f"fine-tuning base model '{base_model}'"
+    tokenizer = pretrained.load_local(AutoTokenizer.from_pretrained, path, what)
+    model = pretrained.load_local(
+        AutoModelForSequenceClassification.from_pretrained, path, what,
+        num_labels=len(classes), id2label=dict(enumerate(classes)), label2id={c: i for i, c in enumerate(classes)})
     model.to(device)
     groups = llrd.param_groups(model, lr, layer_decay, weight_decay)
     optimiser = torch.optim.AdamW([{k: g[k] for k in ("params", "lr", "weight_decay")} for g in groups])
@@ -113,7 +116,8 @@ def finetune(base_model: str, corpus: TextCorpus, out_dir: str | Path, *, lr: fl
               "optimiser": {"lr": lr, "layer_decay": layer_decay, "weight_decay": weight_decay,
                             "groups": [{"depth": g["depth"], "lr": g["lr"], "weight_decay": g["weight_decay"], "n_params": len(g["params"])} for g in groups]}}
     if test is not None:
-        best_model = AutoModelForSequenceClassification.from_pretrained(out_dir / "checkpoint").to(device)
+        best_model = pretrained.load_local(AutoModelForSequenceClassification.from_pretrained, str(out_dir / "checkpoint"),
+                                           "best fine-tuned checkpoint").to(device)
         logits = _predict(best_model, tokenizer, test["text"].tolist(), batch_size * 2, max_length, device)
         record["test"] = top1_f1(list(test["labels"]), [classes[k] for k in logits.argmax(1)], classes)
         log.info("test micro-F1 %.4f", record["test"]["micro_f1"])

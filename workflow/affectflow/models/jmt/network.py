@@ -10,7 +10,7 @@ two modalities, each linearly projected to ``d_model`` (the paper's 512). Then:
   key and value from another;
 - concatenation of the six outputs → FC 1024 → FC 128 → one output per dimension.
 
-``attention="sigmoid"`` is the paper's eq. 2, Y = σ(QKᵀ/√d − log n) V: each key weighted on its
+``attention="sigmoid"`` is the paper's eq. 2 with a bias, Y = σ(QKᵀ/√d − log n) V: each key weighted on its
 own, not normalised; the bias −log n (n = number of present keys, as in sigmoid-attention
 practice) is not in the paper, which does not say how its sigmoid is trained. ``"softmax"`` is
 the usual normalised attention. Both are scaled by 1/√d.
