@@ -4,6 +4,7 @@ import pandas as pd
 import pytest
 
 from affectflow.core import config, store
+from affectflow.evaluation import metrics
 from affectflow.models.late_fusion import inputs, models, pipeline, report, segment_tables, training
 from late_fusion_corpus import DIMS, make_corpus, write_predictions
 
