@@ -165,9 +165,11 @@ def attention_plot_inputs(wildcards):
 
 def media_input(column):
     def _input(wildcards):
-        path = session_row(wildcards)[column]
+        row = session_row(wildcards)
+        path = row[column]
         if not path:
-            raise DatasetError(f"dataset '{wildcards.dataset}', session '{wildcards.session}': no {column} file")
+            why = f" ({row['audio_note']})" if column == "audio" and row.get("audio_note") else ""
+            raise DatasetError(f"dataset '{wildcards.dataset}', session '{wildcards.session}': no {column} file{why}")
         return path
 
     return _input

@@ -161,7 +161,10 @@ def check_session(row: dict, dcfg: dict, features: dict, quick: bool = False) ->
         modality = modality_of(features[name]["kind"])
         column = "transcript" if modality == "text" else modality
         if not row.get(column):
-            rep.add(ERROR, f"{column}: none for this session, but extractor '{name}' needs it")
+            why = f" ({row['audio_note']})" if column == "audio" and row.get("audio_note") else ""
+            rep.add(ERROR, f"{column}: none for this session{why}, but extractor '{name}' needs it")
+    if row.get("audio_note") and not any(msg.startswith("audio: none") for _, msg in rep.problems):
+        rep.add(WARNING, f"audio: {row['audio_note']}; the session has no audio")
     return rep
 
 
