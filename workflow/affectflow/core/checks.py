@@ -153,6 +153,14 @@ def check_session(row: dict, dcfg: dict, features: dict, quick: bool = False) ->
             except labels_mod.LabelError as exc:
                 rep.cells["labels"] = "unreadable"
                 rep.add(ERROR, f"labels: {exc}")
+    elif row["label_kind"] == "clip":
+        dims = dcfg.get("dimensions", ["arousal", "valence"])
+        try:
+            values = labels_mod.clip_values(row, dims, f"session {row['session']}")
+            rep.cells["labels"] = " ".join(f"{d}={v:g}" for d, v in values.items())
+        except labels_mod.LabelError as exc:
+            rep.cells["labels"] = "unreadable"
+            rep.add(ERROR, f"labels: {exc}")
     elif row["label_kind"] == "categorical":
         rep.cells["labels"] = row["emotion"] or "—"
         if not row["emotion"]:
