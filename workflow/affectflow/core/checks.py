@@ -62,6 +62,13 @@ def _check_video(path: str, rep: SessionReport, quick: bool) -> None:
     rep.cells["video"] = f"{info.fps:.1f} fps" if info.fps else "ok"
     if not quick:
         times = media.video_frame_times(path)
+        declared, n_declared = media.video_declared(path)
+        try:
+            media.check_span(path, "video", media.video_span(times, info.fps), declared, len(times), n_declared, verb="holds")
+        except media.MediaError as exc:
+            rep.cells["video"] = "truncated"
+            rep.add(ERROR, f"video: {exc}")
+            return
         if media.is_variable_frame_rate(times):
             rep.cells["video"] = "VFR"
             steps = np.diff(times)
