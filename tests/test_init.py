@@ -155,3 +155,29 @@ def test_snakefile_accepts_a_config_without_features_and_models_and_names_schema
     assert "invalid configuration\n  at datasets/mine/hop_s: 'fast' is not of type 'number'\n" \
            "  at datasets/mine/options: Additional properties are not allowed ('pth' was unexpected)\n" in proc.stdout
     assert len(proc.stdout.splitlines()) < 15 and "$defs" not in proc.stdout  # no schema dump
+
+
+def test_a_cut_video_is_reported_by_check_and_in_the_log_of_every_branch(tmp_path, capsys):
+    """157 frames declared, 109 decodable: check, face detection, the text branch and the audio
+    branch all refuse it, naming the file with decoded (or found) vs declared."""
+    from badinputs import make_truncated_video
+
+    corpus = tmp_path / "cut"
+    corpus.mkdir()
+    video = make_truncated_video(corpus)
+    (corpus / "truncated_video.txt").write_text("the end is missing\n")
+    assert _cli(capsys, "init", str(corpus), "--out", str(tmp_path / "run"))[0] == 0
+    code, out, table = _check_table(capsys, tmp_path / "run" / "config.yaml", tmp_path)
+    found = "holds only 109 of the 157 frames, 10.90 s of the 15.70 s of video the file declares (truncated?)"
+    assert code == 1 and table.loc["truncated_video", "video"] == "truncated"
+    assert f"video: {tmp_path / 'run' / '..' / 'cut' / video.name}: {found}" in table.loc["truncated_video", "problems"]
+    targets = [f"results/{d}/cut/{x}/truncated_video.parquet" for d, x in
+               (("faces", "blazeface"), ("features", "vader"), ("features", "egemaps_lld"))]
+    proc = snakemake(tmp_path / "run", "--cores", "2", "--keep-going", *targets, check=False)
+    assert proc.returncode != 0 and "3 of 3 steps" not in proc.stdout
+    logs = {x: (tmp_path / "run" / "results" / "logs" / d / "cut" / x / "truncated_video.log").read_text()
+            for d, x in (("faces", "blazeface"), ("features", "vader"), ("features", "egemaps_lld"))}
+    assert f"{video.name}: decoded only 109 of the 157 frames, 10.90 s of the 15.70 s of video the file declares (truncated?)" in logs["blazeface"]
+    assert f"{video.name}: {found}" in logs["vader"]
+    assert re.search(rf"{video.name}: audio stream is corrupt or cut at \d+\.\d\d s", logs["egemaps_lld"])
+    assert not any((tmp_path / "run" / t).exists() for t in targets)

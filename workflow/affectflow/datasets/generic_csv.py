@@ -56,7 +56,7 @@ def audio_from_video(table: pd.DataFrame) -> None:
         return
     if "audio" not in table.columns:
         table["audio"] = ""
-    notes = table["audio_note"].tolist() if "audio_note" in table.columns else [""] * len(table)
+    notes = [""] * len(table)  # recomputed from the files every time: a stale note never survives an edit
     for i, (video, audio) in enumerate(zip(table["video"], table["audio"])):
         if audio or not video or not Path(video).exists():
             continue  # a missing video is reported as missing, by check_files and affectflow check

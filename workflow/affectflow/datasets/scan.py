@@ -264,7 +264,7 @@ def write(folder: str | Path, out: str | Path, labels: str | Path | None = None,
     s = scan(folder, labels, speaker_pattern)
     Manifest(name, s.table)  # the adapter's own rules (ids, partitions, speakers) before anything is written
     out.mkdir(parents=True, exist_ok=True)
-    table = s.table.copy()
+    table = s.table.drop(columns=["audio_note"])  # the adapter works it out again from the files
     for col in ("video", "audio", "transcript", "labels"):
         table[col] = [os.path.relpath(p, out.resolve()) if p else "" for p in table[col]]
     table.to_csv(manifest_path, index=False)
