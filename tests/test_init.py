@@ -181,3 +181,18 @@ def test_a_cut_video_is_reported_by_check_and_in_the_log_of_every_branch(tmp_pat
     assert f"{video.name}: {found}" in logs["vader"]
     assert re.search(rf"{video.name}: audio stream is corrupt or cut at \d+\.\d\d s", logs["egemaps_lld"])
     assert not any((tmp_path / "run" / t).exists() for t in targets)
+
+
+def test_label_table_clips_match_sessions_with_or_without_suffix_and_folder(tmp_path):
+    from affectflow.datasets.scan import scan
+
+    for sub in ("x", "y"):  # one name in two folders: the ids carry the folder
+        (tmp_path / "c" / sub).mkdir(parents=True)
+        write_wav(tmp_path / "c" / sub / "a.b.wav", tone())
+    (tmp_path / "lab.csv").write_text("clip,valence\nx/a.b.wav,0.5\ny_a.b,-0.5\n")
+    s = scan(tmp_path / "c", tmp_path / "lab.csv")
+    rows = s.table.set_index("session")
+    assert rows.index.tolist() == ["x_a.b", "y_a.b"] and s.dimensions == ["valence"]
+    assert rows["valence"].tolist() == ["0.5", "-0.5"] and rows["label_kind"].tolist() == ["clip", "clip"]
+    assert rows["speaker"].tolist() == ["x_a.b", "y_a.b"] and rows["partition"].tolist() == ["", ""]  # 2 speakers: no split
+    assert "partitions: none (2 speaker(s): too few to split; the ridge model needs a train partition)" in s.notes

@@ -77,6 +77,7 @@ class Scan:
 
 
 def session_id(relative: Path) -> str:
+    """``sub/clip01.mp4`` → ``sub_clip01`` (only the last suffix goes: ``a.b.wav`` → ``a.b``)."""
     stem = relative.with_suffix("")
     return _UNSAFE.sub("_", "_".join(stem.parts))
 
@@ -116,6 +117,16 @@ def _read_table(path: Path) -> pd.DataFrame:
     return table
 
 
+def _clip_id(value: str, sessions: dict) -> str:
+    """A label table's clip (``01``, ``01.mp4``, ``sub/01.wav``, ``a.b``) → the session id it names:
+    a media or text suffix is dropped, a folder kept only where the ids carry folders."""
+    path = Path(value.strip())
+    if path.suffix.lower() in VIDEO_EXTS + AUDIO_EXTS + TEXT_EXTS:
+        path = path.with_suffix("")
+    candidates = [_UNSAFE.sub("_", "_".join(path.parts)), _UNSAFE.sub("_", path.name)]
+    return next((c for c in candidates if c in sessions), candidates[-1])
+
+
 def _numeric(values: pd.Series) -> bool:
     filled = values[values.str.strip() != ""]
     return len(filled) > 0 and pd.to_numeric(filled, errors="coerce").notna().all()
@@ -127,7 +138,7 @@ def _table_labels(path: Path, sessions: dict) -> tuple[dict[str, dict], list[str
     key = next((lower[k] for k in KEY_COLUMNS if k in lower), None)
     if key is None:
         raise DatasetError(f"label table {path} has none of the columns {list(KEY_COLUMNS)} naming the clip (columns: {list(table.columns)})")
-    ids = [session_id(Path(Path(v.strip()).name)) if Path(v.strip()).suffix else _UNSAFE.sub("_", v.strip()) for v in table[key]]
+    ids = [_clip_id(v, sessions) for v in table[key]]
     dup = sorted({s for s in ids if ids.count(s) > 1})
     if dup:
         raise DatasetError(f"label table {path}: clip(s) {dup[:5]} appear more than once in column '{key}'")
