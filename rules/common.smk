@@ -10,6 +10,7 @@ sys.path.insert(0, _PACKAGE_ROOT)
 # (optional, so not asserted with `envvars:`: an existing PYTHONPATH is extended, never required)
 os.environ.update(PYTHONPATH=os.pathsep.join(p for p in (_PACKAGE_ROOT, os.environ.get("PYTHONPATH")) if p))
 
+from snakemake.exceptions import WorkflowError
 from snakemake.utils import min_version, validate
 
 import affectflow.core.config
@@ -23,7 +24,14 @@ from affectflow.models.late_fusion import report as late_fusion_report
 min_version("9.0")
 
 
-validate(config, schema=str(affectflow.core.config.SCHEMA_PATH))
+affectflow.core.config.drop_empty_sections(config)
+try:
+    validate(config, schema=str(affectflow.core.config.SCHEMA_PATH))
+except WorkflowError:
+    # snakemake's message dumps the whole schema (thousands of lines) under the real problem:
+    # one line per problem, naming the key, instead
+    raise WorkflowError("invalid configuration\n" + "\n".join(
+        "  " + p for p in affectflow.core.config.schema_problems(config))) from None
 affectflow.core.config.check_references(config, source="config")
 
 RESULTS = "results"
@@ -157,9 +165,11 @@ def attention_plot_inputs(wildcards):
 
 def media_input(column):
     def _input(wildcards):
-        path = session_row(wildcards)[column]
+        row = session_row(wildcards)
+        path = row[column]
         if not path:
-            raise DatasetError(f"dataset '{wildcards.dataset}', session '{wildcards.session}': no {column} file")
+            why = f" ({row['audio_note']})" if column == "audio" and row.get("audio_note") else ""
+            raise DatasetError(f"dataset '{wildcards.dataset}', session '{wildcards.session}': no {column} file{why}")
         return path
 
     return _input

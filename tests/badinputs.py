@@ -137,6 +137,12 @@ def make_truncated_faststart_mp4(d: Path) -> Path:
     return truncate(write_mp4(d / "truncated_faststart.mp4", faststart=True))
 
 
+def make_truncated_video(d: Path) -> Path:
+    # 15.7 s at 10 fps (157 frames declared), index first, cut at 70 %: FFmpeg decodes the first
+    # 109 frames and stops without an error
+    return truncate(write_mp4(d / "truncated_video.mp4", seconds=15.7, faststart=True), 0.7)
+
+
 def make_corrupt_middle_mp4(d: Path) -> Path:
     return corrupt_middle(write_mp4(d / "corrupt_middle.mp4"))
 
@@ -345,6 +351,7 @@ def _opensmile_like_16bit(df, path):
 EMPTY = r"empty \(0 bytes\)"
 TRUNC_WAV = r"truncated WAV \(header declares 2\.000 s of audio, the file holds 0\.99\d s\)"
 CUT = r"corrupt or cut at \d+\.\d\d s"
+TRUNC_VIDEO = r"{verb} only 109 of the 157 frames, 10\.90 s of the 15\.70 s of video the file declares \(truncated\?\)"
 
 CASES = [
     BadInput("zero-byte WAV", make_zero_byte_wav, "error: `…: media file is empty (0 bytes)`",
@@ -363,6 +370,14 @@ CASES = [
              "opens (headers intact); decoding fails: `…: audio stream is corrupt or cut at 0.70 s (…)`",
              {"probe": holds(lambda info: info.duration_s == 2.0 and info.has_audio, "the full declared duration"),
               "load_audio": Raises(CUT), "opensmile_lld": Raises(CUT), "check_as_audio": reported("error", CUT)}),
+    BadInput("truncated video (157 frames declared, 109 decodable)", make_truncated_video,
+             "error on every branch, with decoded vs declared: face detection `…: decoded only 109 of the 157 frames, 10.90 s of the "
+             "15.70 s of video the file declares (truncated?)`; text (session length) and `check` `…: holds only 109 of the 157 frames, "
+             "10.90 s of the 15.70 s …`; audio `…: audio stream is corrupt or cut at …`",
+             {"probe": holds(lambda info: abs(info.duration_s - 15.7) < 1e-6, "the full declared duration (headers intact)"),
+              "frame_times": Raises(TRUNC_VIDEO.format(verb="decoded")), "detect_faces": Raises(TRUNC_VIDEO.format(verb="decoded")),
+              "text_duration": Raises(TRUNC_VIDEO.format(verb="holds")), "load_audio": Raises(CUT), "opensmile_lld": Raises(CUT),
+              "check_as_video": reported("error", TRUNC_VIDEO.format(verb="holds")), "check_as_audio": reported("error", CUT)}),
     BadInput("MP4 with a corrupt middle", make_corrupt_middle_mp4, "error when decoded: `…: audio stream is corrupt or cut at 1.09 s (…)`",
              {"load_audio": Raises(CUT), "opensmile_lld": Raises(CUT), "check_as_audio": reported("error", CUT)}),
     BadInput("WAV with a corrupt middle", make_corrupt_middle_wav,

@@ -3,8 +3,10 @@ from pathlib import Path
 
 import pytest
 
-from affectflow.core import checks, labels, media, textfiles
+from affectflow.core import checks, labels, media, textfiles, video
 from affectflow.extractors import SessionMedia, create
+from affectflow.extractors.text import session_duration
+from affectflow.face.cache import detect_video
 from affectflow.text import transcripts
 
 import badinputs
@@ -42,6 +44,9 @@ CONSUMERS = {
     "probe": media.probe,
     "load_audio": media.load_audio,
     "video_frame_times": media.video_frame_times,
+    "frame_times": video.frame_times,
+    "detect_faces": lambda p: detect_video(p, {"backend": "mediapipe", "sample": 5}, HOP_S, "s"),
+    "text_duration": lambda p: session_duration(SessionMedia(dataset="bad", session="s", video=str(p))),
     "read_utf8": textfiles.read_utf8,
     "read_transcript": lambda p: transcripts.read(p, duration_s=SECONDS),
     "grid_labels": lambda p: labels.to_grid(labels.read_avec(p, ["arousal", "valence"]), "s", SECONDS, HOP_S),

@@ -127,3 +127,25 @@ def test_a_manifest_speaker_missing_from_the_speaker_table_is_an_unknown_speaker
         build_manifest("mine", dcfg)
     (tmp_path / "speakers.csv").write_text("speaker,gender\np1,f\np2,m\nP1,f\n")
     assert build_manifest("mine", dcfg).row("c")["speaker"] == "P1"
+
+
+def test_audio_comes_from_the_video_track_and_a_video_without_one_is_reported(tmp_path, capsys):
+    d = tmp_path / "corpus"
+    d.mkdir()
+    write_mp4(d / "talk.mp4")
+    write_mp4(d / "mute.mp4", audio=False)
+    pd.DataFrame({"session": ["talk", "mute"], "speaker": ["p1", "p2"], "video": ["talk.mp4", "mute.mp4"]}).to_csv(d / "m.csv", index=False)
+    dcfg = {"adapter": "csv", "options": {"path": str(d / "m.csv")}}
+    m = build_manifest("mine", dcfg)
+    assert m.row("talk")["audio"] == m.row("talk")["video"] == str(d / "talk.mp4")
+    assert m.row("mute")["audio"] == "" and m.row("mute")["audio_note"] == f"no audio file, and the video {d / 'mute.mp4'} has no audio stream"
+    # no audio extractor: a warning; with one: an error that says why there is no audio
+    code, out, _ = _run(capsys, "--configfile", str(_config(tmp_path, {"mine": dcfg})), "--csv", str(tmp_path / "a.csv"))
+    table = pd.read_csv(tmp_path / "a.csv", keep_default_na=False).set_index("session")
+    assert code == 0 and table.loc["talk", "status"] == "ok" and table.loc["talk", "audio"].endswith(" Hz×1")
+    assert table.loc["mute", "status"] == "warning" and "mute.mp4 has no audio stream; the session has no audio" in table.loc["mute", "problems"]
+    code, out, _ = _run(capsys, "--configfile", str(_config(tmp_path, {"mine": {**dcfg, "features": ["egemaps_lld"]}})), "--csv", str(tmp_path / "b.csv"))
+    table = pd.read_csv(tmp_path / "b.csv", keep_default_na=False).set_index("session")
+    assert code == 1 and table.loc["talk", "status"] == "ok"
+    assert table.loc["mute", "problems"] == (f"error: audio: none for this session (no audio file, and the video {d / 'mute.mp4'} "
+                                              "has no audio stream), but extractor 'egemaps_lld' needs it")

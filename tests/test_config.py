@@ -42,3 +42,26 @@ def test_bad_config_is_refused_with_the_key_named(cfg, edit, message):
     assert message.split(": ")[-1] in str(err.value)
     if message.startswith("at "):
         assert message in str(err.value)  # the path of the offending key is named
+
+
+@pytest.mark.parametrize("text", [
+    "datasets:\n  mine: {adapter: csv, options: {path: m.csv}}\n",                       # sections left out
+    "datasets:\n  mine: {adapter: csv, options: {path: m.csv}, features: , models: }\nfeatures:\nmodels:\n",  # written empty
+])
+def test_features_and_models_sections_are_optional(text):
+    cfg = config.validate(yaml.safe_load(text))
+    assert cfg["features"] == {} and cfg["models"] == {}
+    assert cfg["datasets"]["mine"]["features"] == [] and cfg["datasets"]["mine"]["models"] == []
+
+
+def test_schema_errors_are_one_line_per_problem_naming_the_key(cfg):
+    del cfg["datasets"]["demo"]["adapter"]
+    cfg["datasets"]["demo"]["hop_s"] = "fast"
+    cfg["features"]["egemaps_lld"]["level"] = "frames"
+    with pytest.raises(config.ConfigError) as err:
+        config.validate(cfg)
+    lines = str(err.value).splitlines()
+    assert lines[0] == "config: invalid configuration"
+    assert lines[1:] == ["  at datasets/demo: 'adapter' is a required property",
+                         "  at datasets/demo/hop_s: 'fast' is not of type 'number'",
+                         "  at features/egemaps_lld/level: 'frames' is not one of ['lld', 'functionals']"]

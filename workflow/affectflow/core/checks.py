@@ -62,6 +62,13 @@ def _check_video(path: str, rep: SessionReport, quick: bool) -> None:
     rep.cells["video"] = f"{info.fps:.1f} fps" if info.fps else "ok"
     if not quick:
         times = media.video_frame_times(path)
+        declared, n_declared = media.video_declared(path)
+        try:
+            media.check_span(path, "video", media.video_span(times, info.fps), declared, len(times), n_declared, verb="holds")
+        except media.MediaError as exc:
+            rep.cells["video"] = "truncated"
+            rep.add(ERROR, f"video: {exc}")
+            return
         if media.is_variable_frame_rate(times):
             rep.cells["video"] = "VFR"
             steps = np.diff(times)
@@ -153,6 +160,14 @@ def check_session(row: dict, dcfg: dict, features: dict, quick: bool = False) ->
             except labels_mod.LabelError as exc:
                 rep.cells["labels"] = "unreadable"
                 rep.add(ERROR, f"labels: {exc}")
+    elif row["label_kind"] == "clip":
+        dims = dcfg.get("dimensions", ["arousal", "valence"])
+        try:
+            values = labels_mod.clip_values(row, dims, f"session {row['session']}")
+            rep.cells["labels"] = " ".join(f"{d}={v:g}" for d, v in values.items())
+        except labels_mod.LabelError as exc:
+            rep.cells["labels"] = "unreadable"
+            rep.add(ERROR, f"labels: {exc}")
     elif row["label_kind"] == "categorical":
         rep.cells["labels"] = row["emotion"] or "—"
         if not row["emotion"]:
@@ -161,7 +176,10 @@ def check_session(row: dict, dcfg: dict, features: dict, quick: bool = False) ->
         modality = modality_of(features[name]["kind"])
         column = "transcript" if modality == "text" else modality
         if not row.get(column):
-            rep.add(ERROR, f"{column}: none for this session, but extractor '{name}' needs it")
+            why = f" ({row['audio_note']})" if column == "audio" and row.get("audio_note") else ""
+            rep.add(ERROR, f"{column}: none for this session{why}, but extractor '{name}' needs it")
+    if row.get("audio_note") and not any(msg.startswith("audio: none") for _, msg in rep.problems):
+        rep.add(WARNING, f"audio: {row['audio_note']}; the session has no audio")
     return rep
 
 

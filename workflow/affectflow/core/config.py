@@ -35,13 +35,50 @@ def _with_defaults(validator_class):
     return jsonschema.validators.extend(validator_class, {"properties": set_defaults})
 
 
+# a schema message quotes the offending value; a whole section quoted is no help, so it is cut
+MESSAGE_CHARS = 240
+
+
+def drop_empty_sections(cfg: dict) -> dict:
+    """A section written but left empty (``features:`` with nothing under it reads as null) is the
+    same as one left out: removed in place, so that the schema's default (``{}``/``[]``) applies."""
+    for key in [k for k, v in cfg.items() if v is None]:
+        del cfg[key]
+    for d in (cfg.get("datasets") or {}).values():
+        if isinstance(d, dict):
+            for key in [k for k, v in d.items() if v is None]:
+                del d[key]
+    return cfg
+
+
+def _message(error) -> str:
+    text = error.message
+    return text if len(text) <= MESSAGE_CHARS else text[:MESSAGE_CHARS] + " …"
+
+
+def schema_problems(cfg: dict) -> list[str]:
+    """One line per schema violation: ``at key/path: problem`` (defaults filled in place)."""
+    validator = _with_defaults(jsonschema.Draft202012Validator)(schema())
+    errors = sorted(validator.iter_errors(cfg), key=lambda e: list(map(str, e.absolute_path)))
+    lines = []
+    for e in errors:
+        error = e
+        # an anyOf or oneOf failure: its most relevant sub-error names the real key
+        while error.context:
+            error = jsonschema.exceptions.best_match(error.context)
+        where = "/".join(map(str, error.absolute_path)) or "(top level)"
+        line = f"at {where}: {_message(error)}"
+        if line not in lines:
+            lines.append(line)
+    return lines
+
+
 def validate(cfg: dict, source: str = "config") -> dict:
     """Validate in place (filling defaults) and check cross-references; return ``cfg``."""
-    validator = _with_defaults(jsonschema.Draft202012Validator)(schema())
-    errors = sorted(validator.iter_errors(cfg), key=lambda e: list(e.absolute_path))
-    if errors:
-        lines = [f"  at {'/'.join(map(str, e.absolute_path)) or '(top level)'}: {e.message}" for e in errors]
-        raise ConfigError(f"{source}: invalid configuration\n" + "\n".join(lines))
+    drop_empty_sections(cfg)
+    problems = schema_problems(cfg)
+    if problems:
+        raise ConfigError(f"{source}: invalid configuration\n" + "\n".join("  " + p for p in problems))
     check_references(cfg, source)
     return cfg
 

@@ -6,7 +6,11 @@ the problem. What FFmpeg would quietly accept is refused here:
 - a WAV whose header declares more audio than the file holds (a truncated copy: FFmpeg would
   decode the part that is there and report the shorter duration as if nothing were wrong);
 - a stream that stops decoding part-way (corrupt or cut packets): the error gives the time;
-- decoded audio much shorter than the duration the container declares for its audio stream.
+- decoded audio much shorter than the duration the container declares for its audio stream;
+- a video stream whose frames (decoded, or their packets scanned) end well before the duration
+  the container declares for it: FFmpeg decodes the frames that are there and stops without a
+  word. Audio, video and the text branch's session length use the same test
+  (:func:`check_span`), so a cut file is refused the same way whichever branch reads it.
 
 Multichannel audio is averaged to mono in numpy: FFmpeg's own downmix scales stereo by 1/√2.
 """
@@ -122,6 +126,57 @@ def probe(path: str | os.PathLike) -> MediaInfo:
         )
 
 
+def check_span(path, kind: str, found_s: float, declared_s: float | None, frames: int | None = None,
+               declared_frames: int | None = None, verb: str = "decoded") -> None:
+    """Raise :class:`MediaError` when a stream's decoded (or scanned) part ends well before the
+    duration its container declares (more than ``SHORTFALL_TOLERANCE_S`` or
+    ``SHORTFALL_TOLERANCE_FRACTION`` short): a truncated file, with both durations in the message."""
+    if not declared_s or found_s >= declared_s - max(SHORTFALL_TOLERANCE_S, SHORTFALL_TOLERANCE_FRACTION * declared_s):
+        return
+    count = f"{frames} of the {declared_frames} frames, " if frames is not None and declared_frames else ""
+    raise MediaError(f"{path}: {verb} only {count}{found_s:.2f} s of the {declared_s:.2f} s of {kind} the file declares (truncated?)")
+
+
+def video_declared(path: str | os.PathLike) -> tuple[float | None, int | None]:
+    """(duration in s, frame count) the container declares for its first video stream (None: not declared)."""
+    with _open(path) as c:
+        if not c.streams.video:
+            raise MediaError(f"{path}: no video stream")
+        s = c.streams.video[0]
+        return _stream_duration(s), (s.frames or None)
+
+
+def video_span(frame_times: np.ndarray, fps: float | None) -> float:
+    """The time a video's frames cover: the last frame's time plus one frame interval."""
+    times = np.asarray(frame_times, dtype=np.float64)
+    if times.size == 0:
+        return 0.0
+    step = 1.0 / fps if fps else (float(np.median(np.diff(times))) if times.size > 1 else 0.0)
+    return float(times.max() + step)
+
+
+def check_complete(path: str | os.PathLike) -> None:
+    """Scan (demux, no decoding) every audio and video stream of ``path`` and raise
+    :class:`MediaError` when one is cut short (:func:`check_span`) or unreadable part-way.
+    Cheap next to decoding: what a consumer that only needs the duration runs first."""
+    info = probe(path)
+    if info.has_video:
+        declared, n_declared = video_declared(path)
+        times = video_frame_times(path)
+        check_span(path, "video", video_span(times, info.fps), declared, len(times), n_declared, verb="holds")
+    if info.has_audio:
+        with _open(path) as c:
+            stream = c.streams.audio[0]
+            end = 0.0
+            try:
+                for packet in c.demux(stream):
+                    if packet.pts is not None and packet.size:
+                        end = max(end, float((packet.pts + (packet.duration or 0)) * packet.time_base))
+            except av.error.FFmpegError as exc:
+                raise MediaError(f"{path}: audio stream is corrupt or cut at {end:.2f} s ({exc})") from exc
+            check_span(path, "audio", end, _stream_duration(stream), verb="holds")
+
+
 def _stream_duration(stream) -> float | None:
     if stream.duration is not None and stream.time_base is not None:
         return float(stream.duration * stream.time_base)
@@ -157,9 +212,7 @@ def load_audio(path: str | os.PathLike, sample_rate: int = 16000, mono: bool = T
     if not chunks:
         raise MediaError(f"{path}: audio stream holds no samples")
     audio = np.concatenate(chunks, axis=1).astype(np.float32)
-    decoded = audio.shape[1] / sample_rate
-    if declared and decoded < declared - max(SHORTFALL_TOLERANCE_S, SHORTFALL_TOLERANCE_FRACTION * declared):
-        raise MediaError(f"{path}: decoded only {decoded:.2f} s of the {declared:.2f} s of audio the file declares (truncated?)")
+    check_span(path, "audio", audio.shape[1] / sample_rate, declared)
     if mono:
         return audio.mean(axis=0) if audio.shape[0] > 1 else audio[0]
     return audio

@@ -16,7 +16,7 @@ import av
 import numpy as np
 
 from .grid import TIME_DECIMALS
-from .media import MediaError, _open
+from .media import MediaError, _open, check_span
 
 
 
@@ -44,9 +44,11 @@ def _sampled(path, stream, decoder, fps: float | None):
     """(decode index, timestamp, frame) of the frames kept by the sampling rule."""
     rate = float(stream.average_rate or stream.guessed_rate or 0) or None
     next_sample = 0  # index k of the next sample time k / fps
+    n_decoded, last = 0, float("-inf")
     try:
         for i, frame in enumerate(decoder):
             t = frame.time if frame.time is not None else (i / rate if rate else float("nan"))
+            n_decoded, last = i + 1, max(last, t)
             if fps is not None:
                 if t + 1e-9 < next_sample / fps:
                     continue
@@ -54,6 +56,10 @@ def _sampled(path, stream, decoder, fps: float | None):
             yield i, t, frame
     except av.error.FFmpegError as exc:
         raise MediaError(f"{path}: video stream could not be decoded ({exc})") from exc
+    # FFmpeg stops quietly at the end of a cut file: the same test as the audio decoder's
+    declared = float(stream.duration * stream.time_base) if stream.duration is not None and stream.time_base is not None else None
+    if n_decoded:
+        check_span(path, "video", last + (1.0 / rate if rate else 0.0), declared, n_decoded, stream.frames or None)
 
 
 def _video_stream(path, container):

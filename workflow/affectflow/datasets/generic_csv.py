@@ -8,6 +8,11 @@ continuous labels in columns named after the dimensions (``arousal``, ``valence`
 columns are read as text (session ids ``00``–``09`` stay as written). Relative paths are resolved
 against the CSV's folder. A session without media gets its time grid from its label file.
 
+A row with a ``video`` and no ``audio`` takes its audio from the video's own audio track (the same
+file need not be listed twice). A video without an audio stream is not used as audio: the row keeps
+``audio`` empty and says why in the ``audio_note`` column, which ``affectflow check`` and the
+workflow quote when an extractor needs that session's audio.
+
 Option ``speakers``: a speaker table (CSV with a ``speaker`` column, e.g. with gender or age).
 A manifest speaker missing from it is an unknown speaker id — usually a typo that would split
 one person into two and leak them across a speaker-disjoint split — and an error naming them.
@@ -18,6 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..core import media
 from .manifest import DatasetError, Manifest
 
 PATH_COLUMNS = ("video", "audio", "transcript", "labels")
@@ -43,6 +49,29 @@ def infer_label_kind(row: dict) -> str:
     return "categorical" if row.get("emotion") else "none"
 
 
+def audio_from_video(table: pd.DataFrame) -> None:
+    """Fill an empty ``audio`` with the row's ``video`` when that file has an audio stream (headers
+    only); otherwise note in ``audio_note`` why the session has no audio."""
+    if "video" not in table.columns:
+        return
+    if "audio" not in table.columns:
+        table["audio"] = ""
+    notes = [""] * len(table)  # recomputed from the files every time: a stale note never survives an edit
+    for i, (video, audio) in enumerate(zip(table["video"], table["audio"])):
+        if audio or not video or not Path(video).exists():
+            continue  # a missing video is reported as missing, by check_files and affectflow check
+        try:
+            has_audio = media.probe(video).has_audio
+        except media.MediaError as exc:
+            notes[i] = f"no audio file, and the video could not be probed for an audio track ({exc})"
+            continue
+        if has_audio:
+            table.iloc[i, table.columns.get_loc("audio")] = video
+        else:
+            notes[i] = f"no audio file, and the video {video} has no audio stream"
+    table["audio_note"] = notes
+
+
 def manifest(name: str, options: dict) -> Manifest:
     path = options.get("path")
     if not path:
@@ -60,6 +89,7 @@ def manifest(name: str, options: dict) -> Manifest:
     for col in PATH_COLUMNS:
         if col in table.columns:
             table[col] = [str((path.parent / p)) if p and not Path(p).is_absolute() else p for p in table[col]]
+    audio_from_video(table)
     if options.get("speakers"):
         known = read_speaker_table(name, options["speakers"])
         unknown = sorted(set(table["speaker"]) - known)

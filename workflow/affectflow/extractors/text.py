@@ -26,8 +26,13 @@ ALIGN_DEFAULTS = {"context": "utterance", "window_s": 3.0, "delay_s": 0.0, "duri
 
 
 def session_duration(media: SessionMedia) -> float | None:
+    """The grid's length: the media's declared duration, once its streams are checked to reach it
+    (a cut file is refused here as on the audio and face branches, not gridded past its end)."""
     path = media.audio or media.video
-    return media_io.probe(path).duration_s if path else None
+    if not path:
+        return None
+    media_io.check_complete(path)
+    return media_io.probe(path).duration_s
 
 
 class TextExtractor(Extractor):
