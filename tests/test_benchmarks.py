@@ -66,3 +66,15 @@ def test_fusion_emobank_smoke(tmp_path):
     gains = re.findall(rf"^(\w+): best unimodal CCC -?{NUMBER}, best fused -?{NUMBER} \(ratio -?{NUMBER}\)$", out, re.MULTILINE)
     assert len(gains) == 3, out  # EmoBank's V, A, D
     assert (tmp_path / "table1.csv").exists() and (tmp_path / "grid.png").exists()
+
+
+def test_script_imports_smoke():
+    out = run("script_imports.py")
+    rows = re.findall(rf"^\| ([\w ()]+) \| ({NUMBER}) \| ({NUMBER}) \| ([\w, -]+) \|$", out, re.MULTILINE)
+    names = [r[0] for r in rows]
+    assert names[:2] == ["extract_audio", "extract_audio (opensmile)"] and "extract_text (vader)" in names, out
+    assert {"tzirakis_table6", "sequence_tables"} <= set(names), out
+    for name, _, _, loaded in rows:
+        # per-job start-up: these rules' scripts, and the extractor modules they load, import neither
+        # torch nor sklearn (a neural extractor loads torch itself, when it runs)
+        assert not {"torch", "sklearn"} & set(loaded.split(", ")), f"{name} imports {loaded}\n{out}"
