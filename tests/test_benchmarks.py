@@ -78,3 +78,12 @@ def test_script_imports_smoke():
         # per-job start-up: these rules' scripts, and the extractor modules they load, import neither
         # torch nor sklearn (a neural extractor loads torch itself, when it runs)
         assert not {"torch", "sklearn"} & set(loaded.split(", ")), f"{name} imports {loaded}\n{out}"
+
+
+def test_clip_corpus_smoke():
+    out = run("clip_corpus.py")
+    ext = re.search(rf"^\| snakemake --cores 2, shards of ~300 s \| ([0-9]+) \| {NUMBER} \| ({NUMBER}) \|$", out, re.MULTILINE)
+    assert ext and int(ext[1]) == 2 and float(ext[2]) > 0, out  # 24 clips (~60 s): one shard per extractor
+    rows = dict(re.findall(r"^\| (one job per \(clip, extractor\)|shards of ~300 s) \| ([0-9]+) \|", out, re.MULTILINE))
+    # 200 clips x 2 extractors one job each + manifest; sharded: ~500 s of clips -> 2 shards per extractor + manifest
+    assert rows == {"one job per (clip, extractor)": "401", "shards of ~300 s": "5"}, out
