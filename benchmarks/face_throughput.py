@@ -8,6 +8,7 @@ present). Prints frames/s of each and their ratio, measured in the same run.
 
     python benchmarks/face_throughput.py [--video PATH] [--frames 120] [--detector mediapipe]
                                          [--embedder efficientnet_lite0] [--batch 32]
+    python benchmarks/face_throughput.py --smoke   # CI: 16 frames, batches of 8
 """
 from __future__ import annotations
 
@@ -75,7 +76,10 @@ def main(argv=None) -> int:
     ap.add_argument("--detector", default="mediapipe", choices=sorted(detection.BACKENDS))
     ap.add_argument("--embedder", default="efficientnet_lite0", choices=["efficientnet_lite0", "expression"])
     ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--smoke", action="store_true", help="a quick run of both paths (CI)")
     args = ap.parse_args(argv)
+    if args.smoke:
+        args.frames, args.batch = 16, 8
     if not Path(args.video).exists():
         print(f"{args.video}: video not found (pass --video)", file=sys.stderr)
         return 2

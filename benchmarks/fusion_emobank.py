@@ -8,6 +8,7 @@ heat-map plot to --out. The defaults (2,250 sentences, 4 trials, all six models)
 on 2 CPU cores, almost all of it tuning the models on the 384-d embeddings.
 
     python benchmarks/fusion_emobank.py [--data ../shared/data] [--train 1000] [--dev 250] [--test 1000] [--trials 4]
+    python benchmarks/fusion_emobank.py --smoke --out DIR   # CI: 150 sentences, 1 trial, knn and svr only
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from affectflow.text import corpora, encoders, lexicons
 KINDS = ["knn", "ff", "svr", "xgb", "lgbm", "ff_mt"]
 
 
-def main() -> None:
+def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default=str(Path(__file__).resolve().parents[2] / "shared" / "data"))
     ap.add_argument("--train", type=int, default=1000)
@@ -33,7 +34,10 @@ def main() -> None:
     ap.add_argument("--trials", type=int, default=4)
     ap.add_argument("--models", default=",".join(KINDS))
     ap.add_argument("--out", default="results/benchmarks/fusion_emobank")
-    args = ap.parse_args()
+    ap.add_argument("--smoke", action="store_true", help="a quick run of every step on a few sentences (CI)")
+    args = ap.parse_args(argv)
+    if args.smoke:
+        args.train, args.dev, args.test, args.trials, args.models = 80, 30, 40, 1, "knn,svr"
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")  # per model and dimension: progress
     data = Path(args.data)
     if not (data / "emobank" / "emobank.csv").exists():

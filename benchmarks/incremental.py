@@ -4,10 +4,12 @@
    session's media changed (its bytes replaced by another session's). Ratio = after / full.
 2. DAG building: wall time of `snakemake -n` over a generic csv manifest of 10, 100 and 1,000
    sessions (fake but existing media and label files: a dry run never opens them), with
-   every extractor and model of the default config. Marginal cost = extra seconds per extra
-   session against the smallest manifest (which carries Snakemake's fixed start-up).
+   every extractor and model of the default config (so each session has video, audio, words and
+   labels). Marginal cost = extra seconds per extra session against the smallest manifest (which
+   carries Snakemake's fixed start-up).
 
     python benchmarks/incremental.py [--sessions 4] [--duration 10] [--cores 2] [--dag 10,100,1000]
+    python benchmarks/incremental.py --smoke   # CI: 3 sessions x 5 s on the audio path only, manifests of 10 and 20
 """
 from __future__ import annotations
 
@@ -40,11 +42,13 @@ def jobs_planned(workdir: Path) -> int:
     return len([j for j in planned_jobs(snakemake(workdir, "-n")[1]) if j.rule != "all"])
 
 
-def incremental(root: Path, n_sessions: int, duration_s: float, cores: str) -> None:
+def incremental(root: Path, n_sessions: int, duration_s: float, cores: str, audio_only: bool = False) -> None:
     work = root / "demo"
     work.mkdir()
     cfg = yaml.safe_load((REPO / "config.yaml").read_text())
     cfg["datasets"]["demo"]["options"].update(n_sessions=n_sessions, duration_s=duration_s)
+    if audio_only:  # the eGeMAPS -> ridge path the incremental tests count jobs on
+        cfg["datasets"]["demo"].update(features=["egemaps_lld", "egemaps_func"], models=["ridge_egemaps"], segments=[], fusions=[])
     (work / "config.yaml").write_text(yaml.safe_dump(cfg))
     full_jobs = jobs_planned(work)
     full_s, _ = snakemake(work, "--cores", cores)
@@ -52,7 +56,8 @@ def incremental(root: Path, n_sessions: int, duration_s: float, cores: str) -> N
     media.write_bytes((work / "results/demo/demo01/demo01.mp4").read_bytes())
     after_jobs = jobs_planned(work)
     after_s, _ = snakemake(work, "--cores", cores)
-    print(f"\n## Incremental: demo, {n_sessions} sessions x {duration_s:g} s, --cores {cores}")
+    what = "eGeMAPS -> ridge only" if audio_only else "config.yaml's DAG"
+    print(f"\n## Incremental: demo, {n_sessions} sessions x {duration_s:g} s, {what}, --cores {cores}")
     print("| run | jobs | wall s |\n|---|---:|---:|")
     print(f"| full | {full_jobs} | {full_s:.1f} |")
     print(f"| after one session's media changed | {after_jobs} | {after_s:.1f} |")
@@ -60,16 +65,19 @@ def incremental(root: Path, n_sessions: int, duration_s: float, cores: str) -> N
 
 
 def fake_corpus(folder: Path, n: int) -> Path:
-    """A csv-adapter manifest of n sessions whose files exist (a few bytes each)."""
+    """A csv-adapter manifest of n sessions whose files exist (a few bytes each): video, audio and
+    words, as the default config's face, audio and text extractors need."""
     media = folder / "media"
     media.mkdir(parents=True)
     parts = ["train", "devel", "test"]
-    rows = ["session,speaker,partition,audio,labels"]
+    rows = ["session,speaker,partition,video,audio,transcript,labels"]
     for i in range(n):
         s = f"s{i:04d}"
+        (media / f"{s}.mp4").write_bytes(b"\0\0\0\x18ftyp")
         (media / f"{s}.wav").write_bytes(b"RIFF")
+        (media / f"{s}.words.json").write_text("[]")
         (media / f"{s}.csv").write_text("name;timestamp;arousal;valence\n")
-        rows.append(f"{s},spk{i // 4},{parts[i % 3]},media/{s}.wav,media/{s}.csv")
+        rows.append(f"{s},spk{i // 4},{parts[i % 3]},media/{s}.mp4,media/{s}.wav,media/{s}.words.json,media/{s}.csv")
     (folder / "corpus.csv").write_text("\n".join(rows) + "\n")
     return folder / "corpus.csv"
 
@@ -92,18 +100,21 @@ def dag_building(root: Path, sizes: list[int]) -> None:
         print(f"| {n} | {jobs} | {elapsed:.1f} | {marginal} | {elapsed / first[1]:.2f} |")
 
 
-def main() -> None:
+def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sessions", type=int, default=4)
     ap.add_argument("--duration", type=float, default=10.0)
     ap.add_argument("--cores", default="2")
     ap.add_argument("--dag", default="10,100,1000", help="manifest sizes for the DAG-building dry runs")
     ap.add_argument("--skip-incremental", action="store_true")
-    args = ap.parse_args()
+    ap.add_argument("--smoke", action="store_true", help="a quick run that exercises every part (CI: tests/test_benchmarks.py)")
+    args = ap.parse_args(argv)
+    if args.smoke:
+        args.sessions, args.duration, args.dag = 3, 5.0, "10,20"
     root = Path(tempfile.mkdtemp(prefix="affectflow-bench-"))
     try:
         if not args.skip_incremental:
-            incremental(root, args.sessions, args.duration, args.cores)
+            incremental(root, args.sessions, args.duration, args.cores, audio_only=args.smoke)
         dag_building(root, [int(n) for n in args.dag.split(",")])
     finally:
         shutil.rmtree(root, ignore_errors=True)

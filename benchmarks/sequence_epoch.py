@@ -1,6 +1,7 @@
 """Seconds per training epoch of the DLSTM family at the demo corpus' size, as ratios to a plain DLSTM.
 
     python benchmarks/sequence_epoch.py [--device cuda] [--threads 1] [--frames 400]
+    python benchmarks/sequence_epoch.py --smoke   # CI: 50 frames, 2 epochs
 
 Data: 4 train + 2 dev sessions of --frames frames (the demo: 40–60 s at 10 Hz), 25 audio and
 88 "video" features (the demo's eGeMAPS LLDs and functionals), random values: only the time is
@@ -40,13 +41,16 @@ MODELS = {
 }
 
 
-def main() -> None:
+def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--device", default="auto")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--frames", type=int, default=400)
     ap.add_argument("--epochs", type=int, default=3)
-    args = ap.parse_args()
+    ap.add_argument("--smoke", action="store_true", help="a quick run of every model (CI)")
+    args = ap.parse_args(argv)
+    if args.smoke:
+        args.frames, args.epochs = 50, 2
     torch.set_num_threads(args.threads)
     data = toy(args.frames)
     cfg = TrainConfig(max_epochs=args.epochs, patience=args.epochs, device=args.device)

@@ -479,3 +479,44 @@ def temporal_targets(dataset):
         if len(ns) > 1:
             targets += [f"{RESULTS}/tables/{dataset}/{t}/accuracy_vs_segments.csv", f"{RESULTS}/plots/{dataset}/{t}/accuracy_vs_segments.png"]
     return targets
+
+
+# ---- shards of short sessions (affectflow.core.shards; rules/audio.smk)
+
+
+def session_durations(dataset):
+    """Session -> seconds, for sharding: the manifest's duration_s, else the media's header; None
+    when neither is known (the demo's media do not exist before its rule runs)."""
+    from affectflow.core import media as media_io
+
+    table = MANIFESTS[dataset].table
+    given = table["duration_s"] if "duration_s" in table.columns else None
+    out = {}
+    for i, row in enumerate(table.to_dict(orient="records")):
+        value = str(given.iloc[i]).strip() if given is not None else ""
+        if value:
+            out[row["session"]] = float(value)
+            continue
+        path = row.get("audio") or row.get("video")
+        try:
+            out[row["session"]] = media_io.probe(path).duration_s if path and os.path.exists(path) else None
+        except media_io.MediaError:
+            out[row["session"]] = None
+    return out
+
+
+def audio_shards():
+    """(dataset, extractor, shard index, sessions) of every shard job of the audio extractors."""
+    from affectflow.core import shards as shards_mod
+
+    out = []
+    for ds, dcfg in config["datasets"].items():
+        if "shards" not in dcfg:
+            continue
+        audio = [ex for ex in dataset_features(ds) if ex in extractors_of("audio")]
+        if not audio:
+            continue
+        opts = {**shards_mod.DEFAULTS, **dcfg["shards"]}
+        plan = shards_mod.plan(session_durations(ds), opts["max_session_s"], opts["target_s"])
+        out += [(ds, ex, k, members) for ex in audio for k, members in plan.items()]
+    return out

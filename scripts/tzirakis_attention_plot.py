@@ -1,6 +1,6 @@
 """Rule tzirakis_attention_plot: per-frame modality attention of each strategy over one test session."""
 from affectflow.core import logs, store
-from affectflow.models.attention_fusion.network import STRATEGIES
+from affectflow.models.attention_fusion.strategies import STRATEGIES
 from affectflow.models.attention_fusion.plots import attention_over_time
 
 log = logs.setup(snakemake.log[0])

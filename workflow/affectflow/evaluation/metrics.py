@@ -50,7 +50,6 @@ names) raises ``ValueError``. All metrics return plain Python floats.
 from __future__ import annotations
 
 import numpy as np
-from sklearn import metrics as skm
 
 VARIANCE_CONVENTIONS = ("population", "sample", "avec")
 AGGREGATIONS = ("pooled", "per_sequence")
@@ -211,13 +210,20 @@ def ccc_grouped(
 
 
 # --------------------------------------------------------------------------
-# Classification
+# Classification (sklearn is imported here, not at module level: the table jobs that only read
+# CCCs do not pay for it)
+
+
+def _skm():
+    from sklearn import metrics as skm
+
+    return skm
 
 
 def accuracy(y_true, y_pred) -> float:
     """Fraction of correct predictions (weighted average recall)."""
     t, p = _check_labels(y_true, y_pred)
-    return float(skm.accuracy_score(t, p))
+    return float(_skm().accuracy_score(t, p))
 
 
 def uar(y_true, y_pred) -> float:
@@ -229,7 +235,7 @@ def uar(y_true, y_pred) -> float:
     """
     t, p = _check_labels(y_true, y_pred)
     return float(
-        skm.recall_score(t, p, labels=np.unique(t), average="macro", zero_division=0)
+        _skm().recall_score(t, p, labels=np.unique(t), average="macro", zero_division=0)
     )
 
 
@@ -239,7 +245,7 @@ def f1(y_true, y_pred, average: str = "macro") -> float:
     undefined per-class F1 counts as 0)."""
     _check_option("average", average, F1_AVERAGES)
     t, p = _check_labels(y_true, y_pred)
-    return float(skm.f1_score(t, p, average=average, zero_division=0))
+    return float(_skm().f1_score(t, p, average=average, zero_division=0))
 
 
 # --------------------------------------------------------------------------

@@ -3,4 +3,4 @@
 """
 from __future__ import annotations
 
-from .base import Extractor, ExtractorError, SessionMedia, create, kinds, modality_of, run  # noqa: F401
+from .base import Extractor, ExtractorError, SessionMedia, create, kinds, modality_of, run, run_shard  # noqa: F401

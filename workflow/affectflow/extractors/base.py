@@ -91,9 +91,12 @@ def create(name: str, params: dict) -> Extractor:
     return getattr(importlib.import_module(module), cls)(name, params)
 
 
-def run(name: str, params: dict, media: SessionMedia, hop_s: float, out_path: str | Path) -> pd.DataFrame:
-    """Extract one session and write it, with provenance, to the store (atomically)."""
-    extractor = create(name, params)
+def run(name: str, params: dict, media: SessionMedia, hop_s: float, out_path: str | Path,
+        extractor: Extractor | None = None) -> pd.DataFrame:
+    """Extract one session and write it, with provenance, to the store (atomically).
+
+    ``extractor``: an instance to reuse (a shard job runs one per session of the shard)."""
+    extractor = extractor or create(name, params)
     log.info("extractor %s (%s v%s) on %s/%s", name, params["kind"], extractor.version, media.dataset, media.session)
     df = extractor.extract(media, hop_s)
     record = store.provenance(
@@ -110,3 +113,13 @@ def run(name: str, params: dict, media: SessionMedia, hop_s: float, out_path: st
     store.write(df, out_path, record)
     log.info("wrote %d rows × %d columns to %s", len(df), df.shape[1], out_path)
     return df
+
+
+def run_shard(name: str, params: dict, sessions: list[SessionMedia], hop_s: float, out_paths: list[str]) -> None:
+    """Extract several sessions with one extractor instance (its model loaded once), each written
+    to its own store file exactly as ``run`` writes it."""
+    if len(sessions) != len(out_paths):
+        raise ValueError(f"{len(sessions)} sessions for {len(out_paths)} output files")
+    extractor = create(name, params)
+    for media, out in zip(sessions, out_paths):
+        run(name, params, media, hop_s, out, extractor=extractor)

@@ -41,14 +41,8 @@ import torch
 from torch import nn
 
 from ..sequence.base import SequenceModel, masked_softmax
+from .strategies import STRATEGIES  # noqa: F401 (re-exported)
 
-STRATEGIES = {
-    "concatenation": "Concatenation",
-    "self_attention": "Self-attention",
-    "hierarchical": "Hierarchical attention",
-    "residual": "Residual self-attention",
-    "cross_modal": "Cross-modal hierarchical self-attention",
-}
 
 
 def _mask_inputs(xs: list[torch.Tensor], present: torch.Tensor) -> list[torch.Tensor]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..sequence.summary import fold_value, mean_std
-from .network import STRATEGIES
+from .strategies import STRATEGIES
 
 # Reported on the SEWA development set (Table 6 of Tzirakis et al.); layout reference only.
 TZIRAKIS_TABLE6_REPORTED = {

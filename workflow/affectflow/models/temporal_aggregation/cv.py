@@ -23,7 +23,6 @@ import pandas as pd
 
 from ...core import media
 from ...face import cache as face_cache
-from . import network
 from .sampling import DEFAULTS as SAMPLING_DEFAULTS, sample_clip
 
 log = logging.getLogger(__name__)
@@ -102,6 +101,8 @@ class ClipSource:
 def run_fold(clips: pd.DataFrame, folds: dict[str, int], fold: int, classes: list[str], params: dict, seed: int = 0):
     """Train on every fold but ``fold``, predict ``fold``. Returns (predictions, draws, history)."""
     import torch
+
+    from . import network  # torch: only the training job loads it, not the DAG (clip_table, actor_folds) or the report
 
     unknown = sorted(set(clips["label"]) - set(classes))
     if unknown:

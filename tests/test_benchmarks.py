@@ -1,0 +1,89 @@
+"""Every benchmark in benchmarks/ runs in its --smoke mode, so none of them can rot unnoticed.
+
+Only that each one runs to the end and prints its ratios (numbers measured in the same run) is
+asserted: timings themselves are never asserted. Benchmarks on ../shared/data skip when it is absent.
+"""
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+from conftest import REPO, shared_data
+
+pytestmark = pytest.mark.slow
+
+NUMBER = r"[0-9]+(?:\.[0-9]+)?"
+
+
+def run(name, *args, timeout=600):
+    proc = subprocess.run([sys.executable, str(REPO / "benchmarks" / name), "--smoke", *args], cwd=REPO, timeout=timeout,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    assert proc.returncode == 0, f"{name} --smoke failed ({proc.returncode}):\n{proc.stdout[-6000:]}"
+    return proc.stdout
+
+
+def test_incremental_smoke():
+    out = run("incremental.py")
+    full = re.search(rf"^\| full \| ({NUMBER}) \| {NUMBER} \|$", out, re.MULTILINE)
+    after = re.search(rf"^\| after one session's media changed \| ({NUMBER}) \| {NUMBER} \|$", out, re.MULTILINE)
+    assert full and after, out
+    # 3 sessions on the eGeMAPS -> ridge path: one session's labels + 2 extractions + ridge, score, table = 6 of 16
+    assert (int(full[1]), int(after[1])) == (16, 6), out
+    dag = re.findall(rf"^\| (10|20) \| ({NUMBER}) \| {NUMBER} \| (?:-|-?{NUMBER}) \| {NUMBER} \|$", out, re.MULTILINE)
+    assert [n for n, _ in dag] == ["10", "20"], out
+    jobs = {int(n): int(j) for n, j in dag}
+    assert jobs[20] > jobs[10] > 10 * 6, out  # every session: labels and the six default extractors at least
+
+
+def test_sequence_epoch_smoke():
+    out = run("sequence_epoch.py")
+    rows = re.findall(rf"^(\w+)\s+{NUMBER}\s+{NUMBER}\s+({NUMBER})\s+\w+", out, re.MULTILINE)
+    assert [r[0] for r in rows] == ["dlstm_audio", "dlstm_video", "dlstm_video_att", "fusion_attention", "dlstm_av"], out
+    assert float(rows[0][1]) == 1.0, out  # the baseline's ratio to itself
+
+
+def test_audio_throughput_smoke():
+    shared_data("emodb/wav")
+    out = run("audio_throughput.py")
+    ratios = re.findall(rf"\s({NUMBER})x$", out, re.MULTILINE)
+    assert len(ratios) == 2 and all(float(r) > 0 for r in ratios), out
+    assert "whisper tiny.en encoder" in out and "vggish" in out, out
+
+
+def test_face_throughput_smoke():
+    shared_data("face_fixtures_pyfeat")
+    out = run("face_throughput.py")
+    m = re.search(rf"ratio batched / naive: ({NUMBER})x", out)
+    assert m and float(m[1]) > 0, out
+    assert re.search(r"naive per-frame loop :\s+[0-9.]+ frames/s", out), out
+
+
+def test_fusion_emobank_smoke(tmp_path):
+    shared_data("emobank")
+    shared_data("text_vad_lexicon_and_fb")
+    out = run("fusion_emobank.py", "--out", str(tmp_path))
+    gains = re.findall(rf"^(\w+): best unimodal CCC -?{NUMBER}, best fused -?{NUMBER} \(ratio -?{NUMBER}\)$", out, re.MULTILINE)
+    assert len(gains) == 3, out  # EmoBank's V, A, D
+    assert (tmp_path / "table1.csv").exists() and (tmp_path / "grid.png").exists()
+
+
+def test_script_imports_smoke():
+    out = run("script_imports.py")
+    rows = re.findall(rf"^\| ([\w ()]+) \| ({NUMBER}) \| ({NUMBER}) \| ([\w, -]+) \|$", out, re.MULTILINE)
+    names = [r[0] for r in rows]
+    assert names[:2] == ["extract_audio", "extract_audio (opensmile)"] and "extract_text (vader)" in names, out
+    assert {"tzirakis_table6", "sequence_tables"} <= set(names), out
+    for name, _, _, loaded in rows:
+        # per-job start-up: these rules' scripts, and the extractor modules they load, import neither
+        # torch nor sklearn (a neural extractor loads torch itself, when it runs)
+        assert not {"torch", "sklearn"} & set(loaded.split(", ")), f"{name} imports {loaded}\n{out}"
+
+
+def test_clip_corpus_smoke():
+    out = run("clip_corpus.py")
+    ext = re.search(rf"^\| snakemake --cores 2, shards of ~300 s \| ([0-9]+) \| {NUMBER} \| ({NUMBER}) \|$", out, re.MULTILINE)
+    assert ext and int(ext[1]) == 2 and float(ext[2]) > 0, out  # 24 clips (~60 s): one shard per extractor
+    rows = dict(re.findall(r"^\| (one job per \(clip, extractor\)|shards of ~300 s) \| ([0-9]+) \|", out, re.MULTILINE))
+    # 200 clips x 2 extractors one job each + manifest; sharded: ~500 s of clips -> 2 shards per extractor + manifest
+    assert rows == {"one job per (clip, extractor)": "401", "shards of ~300 s": "5"}, out

@@ -1,0 +1,120 @@
+"""Shards of short sessions (affectflow.core.shards, rules/audio.smk): the assignment is stable,
+a shard job writes each session's file exactly as the per-session job does, and a changed clip
+re-runs only its shard (an exact `snakemake -n` job list, as in tests/test_incremental.py)."""
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+import soundfile as sf
+import yaml
+from conftest import REPO, snakemake
+
+from affectflow import extractors
+from affectflow.core import shards, store
+from affectflow.core.plan import job_set, planned_jobs
+
+R = "results"
+
+
+def test_bucket_count_is_the_smallest_power_of_two_that_keeps_shards_under_target():
+    assert [shards.n_buckets(t, 10) for t in (5, 10, 10.5, 20, 21, 80, 81)] == [1, 1, 2, 2, 4, 8, 16]
+
+
+def test_adding_a_session_moves_no_other_session():
+    durations = {f"1{i:03d}_DFA_ANG_XX": 2.5 for i in range(400)}
+    before = shards.plan(durations, 30, 100)  # 1,000 s: 16 buckets
+    assert len(before) == 16
+    durations["9999_NEW_HAP_XX"] = 2.5
+    after = shards.plan(durations, 30, 100)
+    moved = {k: set(after[k]) ^ set(before.get(k, [])) for k in after}
+    assert {k: v for k, v in moved.items() if v} == {shards.bucket("9999_NEW_HAP_XX", 16): {"9999_NEW_HAP_XX"}}
+
+
+def test_doubling_splits_each_bucket_in_two():
+    for s in (f"s{i}" for i in range(200)):
+        assert shards.bucket(s, 16) in (shards.bucket(s, 8), shards.bucket(s, 8) + 8)
+
+
+def test_long_and_unknown_sessions_keep_their_own_jobs():
+    plan = shards.plan({"a": 2.0, "b": 3.0, "c": 2.0, "long": 31.0, "unknown": None, "nan": float("nan")}, 30, 100)
+    assert plan == {0: ["a", "b", "c"]}
+    assert shards.plan({"a": 2.0, "long": 60.0}, 30, 100) == {}  # a shard of one is the per-session job
+
+
+@pytest.fixture(scope="module")
+def clip_run(tmp_path_factory):
+    """12 synthetic clips of 2-3 s and one 40 s session, eGeMAPS functionals, shards of ~10 s; run once."""
+    work = tmp_path_factory.mktemp("clips")
+    (work / "media").mkdir()
+    rng = np.random.default_rng(0)
+    rows = ["session,speaker,partition,audio"]
+    for i, d in enumerate([2.0, 2.5, 3.0] * 4):
+        t = np.arange(int(d * 16000)) / 16000
+        x = 0.3 * np.sin(2 * np.pi * (150 + 10 * i) * t) * (1 + 0.5 * np.sin(2 * np.pi * 3 * t)) + 0.01 * rng.standard_normal(len(t))
+        sf.write(work / f"media/c{i:02d}.wav", x.astype(np.float32), 16000)
+        rows.append(f"c{i:02d},spk{i % 4},train,media/c{i:02d}.wav")
+    sf.write(work / "media/long.wav", (0.3 * np.sin(2 * np.pi * 200 * np.arange(40 * 16000) / 16000)).astype(np.float32), 16000)
+    rows.append("long,spk9,train,media/long.wav")
+    (work / "corpus.csv").write_text("\n".join(rows) + "\n")
+    cfg = yaml.safe_load((REPO / "config.yaml").read_text())
+    cfg["datasets"] = {"clips": {"adapter": "csv", "options": {"path": "corpus.csv"}, "hop_s": 0.1, "features": ["egemaps_func"],
+                                 "models": [], "segments": [], "fusions": [], "shards": {"max_session_s": 30, "target_s": 10}}}
+    cfg.pop("fusions")
+    (work / "config.yaml").write_text(yaml.safe_dump(cfg))
+    plan = snakemake(work, "-n").stdout
+    snakemake(work, "--cores", "2")
+    return work, plan
+
+
+def expected_shards():
+    durations = {f"c{i:02d}": d for i, d in enumerate([2.0, 2.5, 3.0] * 4)}
+    return shards.plan(durations, 30, 10)  # 30 s of short clips: 4 buckets
+
+
+@pytest.mark.slow
+def test_short_clips_share_jobs_and_the_long_session_keeps_its_own(clip_run):
+    work, plan = clip_run
+    exp = expected_shards()
+    assert len(exp) >= 2 and sum(map(len, exp.values())) >= 10
+    jobs = planned_jobs(plan)
+    shard_jobs = {j.rule: j for j in jobs if j.rule.startswith("extract_audio_shard_")}
+    assert set(shard_jobs) == {f"extract_audio_shard_clips_egemaps_func_{k}" for k in exp}
+    singles = {j.output for j in jobs if j.rule == "extract_audio"}
+    sharded = {s for members in exp.values() for s in members}
+    alone = {f"c{i:02d}" for i in range(12)} - sharded | {"long"}
+    assert singles == {f"{R}/features/clips/egemaps_func/{s}.parquet" for s in alone}
+    assert len(jobs) == len(exp) + len(alone) + 2  # + manifest, all
+
+
+@pytest.mark.slow
+def test_a_shard_writes_each_session_as_the_per_session_job_does(clip_run, tmp_path):
+    work, _ = clip_run
+    session = expected_shards()[min(expected_shards())][1]
+    path = work / f"{R}/features/clips/egemaps_func/{session}.parquet"
+    meta = store.read_metadata(path)
+    # the provenance a per-session extract_audio job of the same run wrote (the 40 s session)
+    single = store.read_metadata(work / f"{R}/features/clips/egemaps_func/long.parquet")
+    for key in ("extractor", "extractor_version", "dataset", "params", "packages", "model_id"):
+        assert meta[key] == single[key], key
+    assert meta["session"] == session
+    assert meta["sources"]["audio"] == {"path": f"{session}.wav", "sha256": store.content_sha256(work / f"media/{session}.wav")}
+    # the same rows as one extractor run on that session alone
+    params = {k: v for k, v in meta["params"].items() if k != "hop_s"}
+    media = extractors.SessionMedia("clips", session, audio=str(work / f"media/{session}.wav"))
+    alone = extractors.run("egemaps_func", params, media, 0.1, tmp_path / "alone.parquet")
+    pd.testing.assert_frame_equal(store.read(path), alone)
+
+
+@pytest.mark.slow
+def test_a_changed_clip_reruns_only_its_shard(clip_run, tmp_path):
+    work = tmp_path / "work"
+    shutil.copytree(clip_run[0], work, symlinks=True)
+    k, members = next((k, m) for k, m in expected_shards().items())
+    clip = work / f"media/{members[0]}.wav"
+    x, sr = sf.read(clip)
+    sf.write(clip, (0.5 * x).astype(np.float32), sr)  # new content
+    plan = snakemake(work, "-n").stdout
+    assert job_set(plan) == {(f"extract_audio_shard_clips_egemaps_func_{k}", f"{R}/features/clips/egemaps_func/{members[0]}.parquet"),
+                             ("all", "")}, plan
+    assert "Nothing to be done" in snakemake(clip_run[0], "-n").stdout
