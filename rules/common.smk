@@ -497,7 +497,10 @@ def session_durations(dataset):
         if value:
             out[row["session"]] = float(value)
             continue
-        path = row.get("audio") or row.get("video")
+        if not row.get("audio"):  # no audio to extract: the per-session rule reports why (e.g. a mute video)
+            out[row["session"]] = None
+            continue
+        path = row["audio"]
         try:
             out[row["session"]] = media_io.probe(path).duration_s if path and os.path.exists(path) else None
         except media_io.MediaError:

@@ -274,13 +274,13 @@ def write(folder: str | Path, out: str | Path, labels: str | Path | None = None,
     name = name or _UNSAFE.sub("_", Path(folder).resolve().name) or "mine"
     s = scan(folder, labels, speaker_pattern)
     Manifest(name, s.table)  # the adapter's own rules (ids, partitions, speakers) before anything is written
+    cfg = config_for(name, manifest_path, s)
+    config_mod.validate(yaml.safe_load(yaml.safe_dump(cfg)), source=str(config_path))  # before anything is written
     out.mkdir(parents=True, exist_ok=True)
     table = s.table.drop(columns=["audio_note"])  # the adapter works it out again from the files
     for col in ("video", "audio", "transcript", "labels"):
         table[col] = [os.path.relpath(p, out.resolve()) if p else "" for p in table[col]]
     table.to_csv(manifest_path, index=False)
-    cfg = config_for(name, manifest_path, s)
-    config_mod.validate(yaml.safe_load(yaml.safe_dump(cfg)), source=str(config_path))
     header = (f"# written by `affectflow init {folder}" + (f" --labels {labels}" if labels else "") + "`\n"
               + "".join(f"# {n}\n" for n in s.notes) + "# next: affectflow check --configfile config.yaml; snakemake --directory <this folder> --cores N\n")
     config_path.write_text(header + yaml.safe_dump(cfg, sort_keys=False))

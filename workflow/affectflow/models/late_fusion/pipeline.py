@@ -43,18 +43,6 @@ def load_segments(unit: dict, table: pd.DataFrame, dataset: str, roots: inputs.R
     raise ValueError(f"unknown fusion unit kind {kind!r} (frames, rolling, segmenter, table)")
 
 
-def tuning_pool(table: pd.DataFrame) -> np.ndarray:
-    """Rows that choices may be made on when the table has official partitions: train+devel.
-
-    Without official partitions there is no such pool: every choice is made per outer fold of the
-    nested CV, on that fold's training rows (:func:`label_shift.choose`, :func:`training.run`).
-    """
-    partition = table["partition"].fillna("").astype(str).to_numpy()
-    if not training.official_split(partition):
-        raise ValueError("no official partitions: choices are made per outer fold (label_shift.choose), not on one pool")
-    return np.isin(partition, ["train", "devel"])
-
-
 def groups_of(table: pd.DataFrame) -> np.ndarray:
     """The unit of the disjoint splits: the manifest's ``group`` (conversation, dyad, recording), else the speaker."""
     col = "group" if "group" in table.columns else "speaker"

@@ -165,10 +165,12 @@ def _select_per_fold(pred, fit_infos, dims, outer_masks, kinds):
                 cv = fit_infos[key]["folds"][k]["cv_ccc"][j]
                 if np.isfinite(cv) and cv > best_cv:
                     best, best_cv = kind, cv
-            if best is None:
+            fallback = best is None
+            if fallback:
                 best = kinds[0]
+                log.warning("outer fold %d, %s: no model has a finite inner-CV CCC; %s predicts it unselected", k, dim, models.NAMES[best])
             P[held] = pred[f"{best}:{dim}_pred"].to_numpy()[held]
-            chosen[dim].append(models.NAMES[best])
+            chosen[dim].append(models.NAMES[best] + (" (fallback: no finite inner-CV CCC)" if fallback else ""))
         selected[dim] = P
     return selected, chosen
 

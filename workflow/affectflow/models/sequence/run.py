@@ -75,7 +75,7 @@ def train_repeat(*, dataset: str, name: str, models: dict, manifest: pd.DataFram
     seed_everything(train_cfg.seed)
     modalities = model_modalities(name, models)
     data = seqdata.load(dataset, manifest, modalities, dims, cfg.get("standardise", "speaker"), labels_root, features_root)
-    data, reductions = seqdata.reduce_wide_extractors(data, cfg.get("input_components"), train_cfg.train_partitions)
+    data, reductions = seqdata.reduce_wide_extractors(data, cfg.get("input_components", 16), train_cfg.train_partitions)
     for red in reductions:
         log.info("input reduction: %s", red.summary())
     model = build(name, models, data.input_dims, len(dims), pretrained_checkpoints, hop_s=data.hop_s)
