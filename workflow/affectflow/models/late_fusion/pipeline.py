@@ -43,12 +43,6 @@ def load_segments(unit: dict, table: pd.DataFrame, dataset: str, roots: inputs.R
     raise ValueError(f"unknown fusion unit kind {kind!r} (frames, rolling, segmenter, table)")
 
 
-def groups_of(table: pd.DataFrame) -> np.ndarray:
-    """The unit of the disjoint splits: the manifest's ``group`` (conversation, dyad, recording), else the speaker."""
-    col = "group" if "group" in table.columns else "speaker"
-    return table[col].astype(str).to_numpy()
-
-
 def apply_shift(table: pd.DataFrame, segs: pd.DataFrame, out: pd.DataFrame, dims: list[str], record: dict) -> list[dict] | None:
     """Set ``out``'s targets from a shift record of :func:`label_shift.choose`.
 
@@ -61,7 +55,7 @@ def apply_shift(table: pd.DataFrame, segs: pd.DataFrame, out: pd.DataFrame, dims
         for c in [*dims, "label_valid"]:
             out[c] = chosen[c].to_numpy()
         return None
-    groups = groups_of(out)
+    groups = training.groups_of(out)
     outer, seen = [], np.zeros(len(out), dtype=bool)
     for fold in record["folds"]:
         y = segment_tables.targets(table, segs, dims, fold["chosen_s"])
@@ -98,7 +92,7 @@ def unit_table(table: pd.DataFrame, cols: list[str], dims: list[str], unit: dict
         return out, {"label_shift": {"mode": "fixed", "chosen_s": {d: float(shift) for d in dims}}}
     if shift_record is None:
         shift_record = label_shift.choose(table, segs, out[cols].to_numpy(dtype=np.float64), dims, shift,
-                                          out["partition"].fillna("").astype(str).to_numpy(), groups_of(out), folds, variance)
+                                          out["partition"].fillna("").astype(str).to_numpy(), training.groups_of(out), folds, variance)
     log.info("label shift: %s", shift_record.get("chosen_s") or [f["chosen_s"] for f in shift_record["folds"]])
     outer = apply_shift(table, segs, out, dims, shift_record)
     return out, {"label_shift": shift_record, **({"outer": outer} if outer is not None else {})}
@@ -117,7 +111,7 @@ def shift_record(dataset: str, manifest: pd.DataFrame, fusion: dict, dims: list[
     keep = ("speaker", "partition", *(["group"] if "group" in table.columns else []))
     out = segment_tables.segment_table(table, segs, cols, dims, 0.0, keep=keep)
     record = label_shift.choose(table, segs, out[cols].to_numpy(dtype=np.float64), dims, candidates,
-                                out["partition"].fillna("").astype(str).to_numpy(), groups_of(out), int(fusion.get("folds", 5)), variance)
+                                out["partition"].fillna("").astype(str).to_numpy(), training.groups_of(out), int(fusion.get("folds", 5)), variance)
     record["chosen_on"] = f"ridge on the inputs of all modalities ({'+'.join(fusion['modalities'])})"
     return record
 
