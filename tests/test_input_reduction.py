@@ -44,6 +44,26 @@ def test_only_the_wide_extractor_is_reduced_and_the_narrow_one_passes_unchanged(
     assert reductions[0].fitted_frames == 250 + N  # the present frames of the two training sessions
 
 
+def test_only_extractors_wider_than_the_threshold_are_reduced():
+    data, _ = corpus()
+    kept, none = seqdata.reduce_wide_extractors(data, 4, ["train"], wider_than=200)
+    assert none == [] and kept.feature_columns == data.feature_columns  # 200 columns: not wider than 200
+    reduced, [red] = seqdata.reduce_wide_extractors(data, 4, ["train"], wider_than=199)
+    assert red.summary()["from_columns"] == 200 and reduced.input_dims == {"text": 7}
+
+
+def test_a_fusion_of_pretrained_networks_fits_its_reduction_where_they_were_trained():
+    from affectflow.models.sequence.run import reduction_partitions
+    models = {"a": {"kind": "dlstm"}, "v": {"kind": "dlstm", "train_partitions": ["train"]},
+              "fused": {"kind": "dlstm_fusion", "pretrained": ["a", "v"], "train_partitions": ["train", "devel"]},
+              "odd": {"kind": "dlstm", "train_partitions": ["train", "devel"]},
+              "mixed": {"kind": "dlstm_fusion", "pretrained": ["a", "odd"]}}
+    assert reduction_partitions("fused", models) == ["train"]  # not the fusion's own train+devel
+    assert reduction_partitions("odd", models) == ["train", "devel"]
+    with pytest.raises(ValueError, match="different partitions"):
+        reduction_partitions("mixed", models)
+
+
 def test_components_are_whitened_on_the_training_frames_and_masked_frames_stay_zero():
     data, _ = corpus()
     reduced, _ = seqdata.reduce_wide_extractors(data, 4, ["train"])

@@ -119,6 +119,12 @@ def test_olb_is_one_static_weight_per_network_and_hlb_regresses_the_hidden_state
     assert sum(p.numel() for p in olb.parameters()) == 2 and sum(p.numel() for p in hlb.parameters()) == 4
 
 
+def test_olb_starts_as_the_mean_of_the_networks_outputs():
+    # a random start can put a network's weight far below zero, beyond what a few epochs undo
+    z, _ = OutputLinearFusion(2)(HIDDEN, OUTPUTS)
+    np.testing.assert_allclose(z.detach().numpy(), torch.stack(OUTPUTS, -1).mean(-1).numpy(), atol=1e-6)
+
+
 def video_dlstm(**kw):
     torch.manual_seed(0)
     return DLSTM(["video"], {"video": 3}, 2, hidden_size=4, embedding_attention=True, attention_window=5, bypass_epochs=5, **kw)

@@ -85,6 +85,7 @@ class OutputLinearFusion(nn.Module):
     def __init__(self, n_networks: int):
         super().__init__()
         self.W = nn.Linear(n_networks, 1, bias=False)
+        nn.init.constant_(self.W.weight, 1.0 / n_networks)  # start as the networks' mean
 
     def forward(self, hidden: list[torch.Tensor], outputs: list[torch.Tensor], present: torch.Tensor | None = None):
         Y = torch.stack(outputs, dim=-1)

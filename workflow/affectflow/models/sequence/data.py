@@ -145,9 +145,11 @@ class Reduction:
                 "explained_variance_ratio": round(self.explained_variance_ratio, 4), "fitted_frames": self.fitted_frames}
 
 
-def reduce_wide_extractors(data: SequenceData, max_columns: int | None, fit_partitions: list[str]) -> tuple[SequenceData, list[Reduction]]:
-    """Replace every extractor with more than ``max_columns`` columns by that many whitened principal
-    components, fitted on the frames of the ``fit_partitions`` sessions where its modality is present.
+def reduce_wide_extractors(data: SequenceData, max_columns: int | None, fit_partitions: list[str],
+                           wider_than: int | None = None) -> tuple[SequenceData, list[Reduction]]:
+    """Replace every extractor with more than ``wider_than`` columns (default: ``max_columns``) by
+    ``max_columns`` whitened principal components, fitted on the frames of the ``fit_partitions``
+    sessions where its modality is present.
 
     Uses no labels and no held-out frames; the same training sessions always give the same
     components (full SVD), so networks pre-trained and fused in separate jobs see the same inputs.
@@ -165,7 +167,7 @@ def reduce_wide_extractors(data: SequenceData, max_columns: int | None, fit_part
         parts, kept = [], []
         for ex in dict.fromkeys(c.split("__", 1)[0] for c in cols):
             idx = [i for i, c in enumerate(cols) if c.startswith(f"{ex}__")]
-            if len(idx) <= max_columns:
+            if len(idx) <= max(max_columns, wider_than or 0):
                 parts.append((idx, None))
                 kept += [cols[i] for i in idx]
                 continue

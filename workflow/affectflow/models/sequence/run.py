@@ -65,6 +65,18 @@ def build(name: str, models: dict, input_dims: dict[str, int], n_outputs: int,
     return BUILDERS[kind](name, models, input_dims, n_outputs, pretrained_checkpoints, hop_s=hop_s)
 
 
+def reduction_partitions(name: str, models: dict) -> list[str]:
+    """The partitions the input reduction is fitted on: the model's training partitions, or, for a fusion
+    of pre-trained networks, theirs (the frozen networks must see the inputs they were trained on)."""
+    cfg = models[name]
+    if cfg.get("pretrained"):
+        parts = {tuple(reduction_partitions(p, models)) for p in cfg["pretrained"]}
+        if len(parts) > 1:
+            raise ValueError(f"model '{name}': its pretrained networks were trained on different partitions {sorted(parts)}")
+        return list(parts.pop())
+    return list(cfg.get("train_partitions", ["train"]))
+
+
 def train_repeat(*, dataset: str, name: str, models: dict, manifest: pd.DataFrame, dims: list[str], repeat: int, seed: int,
                  predictions: str | Path, checkpoint: str | Path, history: str | Path, info: str | Path,
                  pretrained_checkpoints: dict[str, str | Path] | None = None, labels_root: str | Path = "results/labels",
@@ -75,7 +87,8 @@ def train_repeat(*, dataset: str, name: str, models: dict, manifest: pd.DataFram
     seed_everything(train_cfg.seed)
     modalities = model_modalities(name, models)
     data = seqdata.load(dataset, manifest, modalities, dims, cfg.get("standardise", "speaker"), labels_root, features_root)
-    data, reductions = seqdata.reduce_wide_extractors(data, cfg.get("input_components", 16), train_cfg.train_partitions)
+    data, reductions = seqdata.reduce_wide_extractors(data, cfg.get("input_components", 16), reduction_partitions(name, models),
+                                                      cfg.get("input_components_above", 128))
     for red in reductions:
         log.info("input reduction: %s", red.summary())
     model = build(name, models, data.input_dims, len(dims), pretrained_checkpoints, hop_s=data.hop_s)
