@@ -133,11 +133,9 @@ def test_lucas_dlstms_train_the_fusions_run_and_the_paper_tables_are_written(dem
     test = table[table["partition"] == "test"].pivot(index="model", columns="dimension", values="ccc_per_sequence_mean")
     # arousal is planted in the voice, valence in the face's smile (which the expression logits see)
     assert test.loc["lucas_audio", "arousal"] > AROUSAL_CCC_MIN and test.loc["lucas_video", "valence"] > 0.5, test
-    # so fusing the two must beat each alone on the mean over both dimensions (demo: ~0.6 vs ~0.38);
-    # OLB is left out: as in the paper (eq. 6) it has one weight per network shared by both
-    # dimensions, so it cannot take arousal from one network and valence from the other
+    # so fusing the two must beat each alone on the mean over both dimensions (demo: ~0.75 vs ~0.44)
     mean = test.mean(axis=1)
-    for model in ("lucas_fusion_attention", "lucas_fusion_hlb", "lucas_av"):
+    for model in ("lucas_fusion_attention", "lucas_fusion_olb", "lucas_fusion_hlb", "lucas_av"):
         assert mean[model] > max(mean["lucas_audio"], mean["lucas_video"]) + 0.05, test
     for model in LUCAS_MODELS:
         for r in (0, 1):
@@ -151,6 +149,11 @@ def test_lucas_dlstms_train_the_fusions_run_and_the_paper_tables_are_written(dem
     fused = pd.read_parquet(demo_run / "results/predictions/demo/lucas_fusion_attention/repeat0.parquet")
     weights = fused[[f"fusion_attention_{i}" for i in range(4)]].to_numpy().reshape(-1, 2, 2)  # (frame, dim, network)
     assert abs(weights.sum(-1) - 1).max() < 1e-5
+    # the attention follows what each network carries: arousal from the audio DLSTM, valence from
+    # the video one (demo: 0.84 and 0.81 of the weight on the test speaker; trained on the training
+    # speakers only, it had put 0.60 of valence's weight on the audio network, which fits valence there)
+    held_out = weights[(fused["partition"] == "test").to_numpy()].mean(0)
+    assert held_out[0, 0] > 0.7 and held_out[1, 1] > 0.7, held_out
 
 
 def job_counts(proc) -> dict[str, int]:
@@ -237,17 +240,20 @@ def test_every_sequence_fusion_beats_its_unimodal_networks_on_the_test_speaker(d
     assert uni.loc["tzirakis_visual", "valence"] > 0.5 and uni.loc["tzirakis_visual", "arousal"] < 0.3, uni
     for model in TZIRAKIS_MODELS + ["waligora_jmt"]:
         fused = test.loc[model]
-        # cross-modal attention converges slowly and seed-dependently at demo size (arousal 0.51-0.89 over
-        # seeds 0-2 at 30 epochs, 0.72-0.89 at 50): it is held to beating its inputs, not to the bar
-        arousal_min = 0.6 if model == "tzirakis_cross_modal" else FUSED_AROUSAL_MIN
-        assert fused["arousal"] >= arousal_min and fused["valence"] >= FUSED_VALENCE_MIN, (model, fused)
+        assert fused["arousal"] >= FUSED_AROUSAL_MIN and fused["valence"] >= FUSED_VALENCE_MIN, (model, fused)
         assert fused["arousal"] > max(uni.loc["tzirakis_text", "arousal"], uni.loc["tzirakis_visual", "arousal"]) + 0.3, model
         assert fused["valence"] > uni.loc["tzirakis_audio", "valence"] + 0.3, model
     seq = pd.read_csv(demo_run / "results/tables/demo/sequence_models.csv")
     seq = seq[seq["partition"] == "test"].pivot(index="model", columns="dimension", values="ccc_pooled_mean")
-    assert seq.loc["lucas_av", "arousal"] >= FUSED_AROUSAL_MIN - 0.1 and seq.loc["lucas_av", "valence"] >= FUSED_VALENCE_MIN, seq
-    assert seq.loc["lucas_av", "arousal"] > seq.loc["lucas_video", "arousal"] + 0.3, seq
-    assert seq.loc["lucas_av", "valence"] > seq.loc["lucas_audio", "valence"] + 0.3, seq
+    print(seq.round(3).to_string())
+    for model in ("lucas_fusion_attention", "lucas_fusion_hlb", "lucas_fusion_olb", "lucas_av"):
+        fused = seq.loc[model]
+        # OLB (eq. 6) has one weight per network shared by both dimensions, so the audio network's
+        # valence output always enters the fused valence (demo: 0.47; the paper's OLB is its weakest row too)
+        valence_min = 0.4 if model == "lucas_fusion_olb" else FUSED_VALENCE_MIN
+        assert fused["arousal"] >= FUSED_AROUSAL_MIN and fused["valence"] >= valence_min, (model, fused)
+        assert fused["arousal"] > seq.loc["lucas_video", "arousal"] + 0.3, model
+        assert fused["valence"] > seq.loc["lucas_audio", "valence"] + 0.3, model
     board = pd.read_csv(demo_run / "results/tables/demo/leaderboard.csv")
     assert set(board["family"]) == {"ridge baseline", "DLSTM (Lucas)", "attention fusion (Tzirakis)", "JMT (Waligora)", "late fusion (Rios)"}
     assert board["mean"].is_monotonic_decreasing and len(board) == 2 + 7 + 8 + 1 + 7  # models + late-fusion combinations
