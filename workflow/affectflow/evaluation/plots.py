@@ -92,6 +92,7 @@ def learning_curves(curves: pd.DataFrame, path: str | Path, title: str = "") -> 
         ax.plot(curves["epoch"] + 1, curves[f"train_{metric}"], marker=".", label="training")
         ax.plot(curves["epoch"] + 1, curves[f"val_{metric}"], marker=".", label="validation")
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
         ax.set_ylabel(metric)
         ax.set_title(label, fontsize=10)
         ax.grid(alpha=0.3)
