@@ -1,16 +1,21 @@
 """The audio branch's input (Waligora et al., §4.2): one log-mel spectrogram per visual clip.
 
 The paper: audio resampled to 44 kHz; DFT length 1024, 10 ms hop, 20 ms window; spectrograms of
-64 × 107 per clip; log power; mean and variance normalisation. What it does not say, chosen here:
+64 × 107 per clip; log power; mean and variance normalisation. It does not say what the 64 rows
+are; the authors' public code (``datasets/dataset_new.py``) computes torchaudio's
+``MelSpectrogram(sample_rate=44100, n_fft=1024, win_length=882, hop_length=441, n_mels=64,
+power=2)``: 64 mel bands. Here, as there: 44.1 kHz, a 20 ms periodic Hann window centred in each
+1024-point frame, frames centred on the hop (signal reflect-padded by half a DFT), power, 64
+HTK-mel bands from 0 Hz to Nyquist. Departures:
 
-- 44 kHz is taken as 44.1 kHz (the usual rate; ``SAMPLE_RATE``);
-- 64 is the number of mel bands (HTK mel, 0 Hz – Nyquist; band edges not given), 107 the frames:
-  107 hops of 10 ms are 1.07 s, which is 32 video frames at 30 fps — the visual clip is 8 frames
-  taken every 4th frame of 32 (the authors' public code: ``subseq_length`` 32, ``dilation`` 4;
-  the paper only says "clip length of 8"). ``clip_samples`` gives that span in samples;
-- frames are centred (the signal padded by half a window, zeros), periodic Hann window of 20 ms
-  zero-padded to the 1024-point DFT; log(power + 1e-10);
-- mean/variance normalisation over each spectrogram (per clip), not over the corpus.
+- the mel triangles are built on the mel axis (VGGish's ``mel_matrix``), torchaudio builds them
+  on the Hz axis between the same mel-spaced edges: band weights differ slightly;
+- log(power + 1e-10) then mean/variance normalisation over each spectrogram; their code takes dB
+  (80 dB dynamic range) and normalises with corpus constants (mean −14.8, std 19.895 dB), which
+  would not transfer to another corpus;
+- the clip's span: 107 hops of 10 ms are 1.07 s, 32 video frames at 30 fps — the visual clip is 8
+  frames taken every 4th frame of 32 (their code: ``subseq_length`` 32, ``dilation`` 4; the paper
+  only says "clip length of 8"). ``clip_samples`` gives that span in samples.
 """
 from __future__ import annotations
 
@@ -37,14 +42,15 @@ def log_mel(audio: np.ndarray, sr: int = SAMPLE_RATE, normalise: bool = True) ->
     win, hop = int(round(WIN_S * sr)), int(round(HOP_S * sr))
     if win > N_FFT:
         raise ValueError(f"a {WIN_S * 1000:.0f} ms window at {sr} Hz is {win} samples, more than the {N_FFT}-point DFT")
-    padded = np.pad(x, (win // 2, win // 2))
+    if len(x) <= N_FFT // 2:
+        raise ValueError(f"{len(x)} samples are too few for a centred {N_FFT}-point frame (reflect padding)")
+    padded = np.pad(x, (N_FFT // 2, N_FFT // 2), mode="reflect")
     n = 1 + len(x) // hop
-    needed = (n - 1) * hop + win
-    if len(padded) < needed:
-        padded = np.pad(padded, (0, needed - len(padded)))
-    frames = np.lib.stride_tricks.sliding_window_view(padded, win)[::hop][:n]
-    hann = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(win) / win)
-    power = np.abs(np.fft.rfft(frames * hann, n=N_FFT, axis=1)) ** 2
+    frames = np.lib.stride_tricks.sliding_window_view(padded, N_FFT)[::hop][:n]
+    hann = np.zeros(N_FFT)
+    left = (N_FFT - win) // 2
+    hann[left:left + win] = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(win) / win)
+    power = np.abs(np.fft.rfft(frames * hann, axis=1)) ** 2
     spec = np.log(power @ mel_matrix(N_FFT, sr, N_MELS, 0.0, sr / 2) + EPS).T
     if normalise:
         spec = (spec - spec.mean()) / max(spec.std(), 1e-6)
