@@ -4,7 +4,9 @@ import pytest
 import torch
 
 from affectflow.models.jmt import spectrogram
-from affectflow.models.jmt.branches import AudioBranch, VisualBranch, WaligoraJMT, clip_targets, random_crop_flip
+from affectflow.models.jmt.branches import (AUDIO_FINETUNE, VISUAL_FINETUNE, AudioBranch, VisualBranch, WaligoraJMT, clip_targets,
+                                            random_crop_flip)
+from affectflow.models.sequence.train import TrainConfig
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -109,3 +111,9 @@ def test_end_to_end_jmt_trains_only_the_fusion_over_frozen_branches_and_learns()
     trainable = {n.split(".")[0] for n, p in model.named_parameters() if p.requires_grad}
     assert trainable == {"fusion"}
     assert model.fusion.joint.in_features == 2 * 16 and model.fusion.embed["visual"].in_features == 512
+
+
+def test_the_branches_fine_tuning_settings_are_the_papers_and_valid_for_the_core():
+    v, a = TrainConfig.from_dict(VISUAL_FINETUNE), TrainConfig.from_dict(AUDIO_FINETUNE)
+    assert (v.optimiser, v.learning_rate, v.batch_size, v.max_epochs) == ("sgd", 1e-3, 8, 50)
+    assert (a.optimiser, a.learning_rate, a.batch_size) == ("adam", 1e-2, 64)

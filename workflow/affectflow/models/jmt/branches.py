@@ -35,6 +35,12 @@ from .network import JointMultimodalTransformer
 CLIP_FRAMES, CLIPS_PER_SUBSEQUENCE, FACE_SIZE = 8, 8, 224
 FEATURE_DIM = 512
 
+# Fine-tuning of each branch as §4.2 gives it, in the sequence core's TrainConfig keys. Momentum and
+# weight decay of the visual SGD are not given (0 here; the authors' public config has 0.9 and 1e-4
+# for the fusion); neither is the audio network's epoch budget (50 as the visual one here).
+VISUAL_FINETUNE = {"optimiser": "sgd", "learning_rate": 1e-3, "batch_size": 8, "max_epochs": 50, "loss": "ccc"}
+AUDIO_FINETUNE = {"optimiser": "adam", "learning_rate": 1e-2, "batch_size": 64, "max_epochs": 50, "loss": "ccc"}
+
 
 def normalise_clips(clips: torch.Tensor) -> torch.Tensor:
     """RGB in [0, 1], (..., 3, T, H, W) → Kinetics-normalised (torchvision's video transforms)."""
