@@ -65,8 +65,11 @@ class TrainConfig:
             raise ValueError(f"unknown selection '{self.selection}'; known: {metrics.AGGREGATIONS}")
         if self.optimiser not in OPTIMISERS:
             raise ValueError(f"unknown optimiser '{self.optimiser}'; known: {OPTIMISERS}")
-        if self.nesterov and (self.optimiser != "sgd" or self.momentum <= 0):
-            raise ValueError("nesterov needs optimiser 'sgd' with momentum > 0")
+        if self.optimiser == "adam" and (self.momentum or self.nesterov):
+            raise ValueError(f"momentum ({self.momentum}) and nesterov ({self.nesterov}) are SGD settings but the optimiser is adam: "
+                             f"set momentum: 0 and nesterov: false (the jmt kind defaults them to 0.9 and true for its SGD)")
+        if self.nesterov and self.momentum <= 0:
+            raise ValueError("nesterov needs momentum > 0")
 
     @property
     def training_hop(self) -> int:
@@ -183,8 +186,6 @@ def load_checkpoint(path: str | Path, model: SequenceModel | None = None, map_lo
 def make_optimiser(params, cfg: TrainConfig) -> torch.optim.Optimizer:
     if cfg.optimiser == "sgd":
         return torch.optim.SGD(params, lr=cfg.learning_rate, momentum=cfg.momentum, weight_decay=cfg.weight_decay, nesterov=cfg.nesterov)
-    if cfg.momentum:
-        raise ValueError("momentum is an SGD setting; Adam's are its betas (the defaults)")
     return torch.optim.Adam(params, lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
 
 
