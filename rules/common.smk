@@ -460,6 +460,19 @@ def temporal_fold_files(wildcards):
     return [f"{stem}/fold{k}.parquet" for k in range(n)]
 
 
+def temporal_history_files(wildcards):
+    return [p.replace(".parquet", "_history.csv") for p in temporal_fold_files(wildcards)]
+
+
+def temporal_table1_segments(tagg):
+    """Table I's rows: the single-segment baseline N = 1 (same folds) and every configured N."""
+    return sorted({1, *config["temporal_aggregation"][tagg]["segments"]})
+
+
+def temporal_table1_summaries(wildcards):
+    return [f"{RESULTS}/tables/{wildcards.dataset}/{wildcards.tagg}/N{n}/summary.csv" for n in temporal_table1_segments(wildcards.tagg)]
+
+
 def temporal_summaries(wildcards):
     return [f"{RESULTS}/tables/{wildcards.dataset}/{wildcards.tagg}/N{n}/summary.csv"
             for n in config["temporal_aggregation"][wildcards.tagg]["segments"]]
@@ -475,7 +488,9 @@ def temporal_targets(dataset):
         ns = config["temporal_aggregation"][t]["segments"]
         for n in ns:
             stem = f"{RESULTS}/tables/{dataset}/{t}/N{n}"
-            targets += [f"{stem}/accuracy.md", f"{stem}/summary.csv", f"{stem}/confusion.csv", f"{RESULTS}/plots/{dataset}/{t}/N{n}_confusion.png"]
+            targets += [f"{stem}/accuracy.md", f"{stem}/summary.csv", f"{stem}/confusion.csv", f"{RESULTS}/plots/{dataset}/{t}/N{n}_confusion.png",
+                        f"{stem}/curves.csv", f"{RESULTS}/plots/{dataset}/{t}/N{n}_curves.png"]
+        targets += [f"{RESULTS}/tables/{dataset}/{t}/table1.md", f"{RESULTS}/tables/{dataset}/{t}/table1.csv"]
         if len(ns) > 1:
             targets += [f"{RESULTS}/tables/{dataset}/{t}/accuracy_vs_segments.csv", f"{RESULTS}/plots/{dataset}/{t}/accuracy_vs_segments.png"]
     return targets

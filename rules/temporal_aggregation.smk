@@ -1,6 +1,7 @@
 # Temporal aggregation of asynchronous audio-visual windows (birhala-…): one training job per
 # (dataset, model, number of segments N, speaker-independent fold), then the report of each N
-# and, with several N, accuracy against N.
+# with its learning curves (Fig. 3), the paper's Table I over N = 1 (the single-segment baseline,
+# same folds) and every configured N, and, with several N, accuracy against N (Fig. 5).
 
 
 rule temporal_aggregation_fold:
@@ -34,12 +35,15 @@ rule temporal_aggregation_fold:
 
 rule temporal_aggregation_report:
     input:
-        temporal_fold_files,
+        predictions=temporal_fold_files,
+        histories=temporal_history_files,
     output:
         markdown=f"{RESULTS}/tables/{{dataset}}/{{tagg}}/N{{segments}}/accuracy.md",
         summary=f"{RESULTS}/tables/{{dataset}}/{{tagg}}/N{{segments}}/summary.csv",
         confusion_csv=f"{RESULTS}/tables/{{dataset}}/{{tagg}}/N{{segments}}/confusion.csv",
         confusion_png=f"{RESULTS}/plots/{{dataset}}/{{tagg}}/N{{segments}}_confusion.png",
+        curves_csv=f"{RESULTS}/tables/{{dataset}}/{{tagg}}/N{{segments}}/curves.csv",
+        curves_png=f"{RESULTS}/plots/{{dataset}}/{{tagg}}/N{{segments}}_curves.png",
     wildcard_constraints:
         segments=r"\d+",
     params:
@@ -64,3 +68,17 @@ rule temporal_aggregation_vs_segments:
         "../envs/face.yaml"
     script:
         "../scripts/temporal_aggregation_vs_segments.py"
+
+
+rule temporal_aggregation_table1:
+    input:
+        temporal_table1_summaries,
+    output:
+        markdown=f"{RESULTS}/tables/{{dataset}}/{{tagg}}/table1.md",
+        table=f"{RESULTS}/tables/{{dataset}}/{{tagg}}/table1.csv",
+    log:
+        f"{RESULTS}/logs/temporal_aggregation/{{dataset}}/{{tagg}}/table1.log",
+    conda:
+        "../envs/face.yaml"
+    script:
+        "../scripts/temporal_aggregation_table1.py"

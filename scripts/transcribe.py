@@ -5,8 +5,7 @@ from affectflow.text import asr, transcripts
 log = logs.setup(snakemake.log[0])
 cfg = dict(snakemake.params.asr)
 tr = asr.transcribe(snakemake.input.media, **cfg)
-weights = asr.weights_file(cfg["model"])
-tr.meta["weights_sha256"] = store.sha256_file(weights) if weights else None
+tr.meta["weights_sha256"] = store.sha256_file(asr.weights_file(cfg["model"]))  # size names resolve to the cached folder
 tr.meta["media_sha256"] = store.sha256_file(snakemake.input.media)
 transcripts.write_json(tr, snakemake.output[0], session=snakemake.wildcards.session)
 log.info("%d utterances, %d words, language %s", len(tr.utterances), len(tr.words), tr.language)

@@ -1,5 +1,6 @@
 """Tzirakis et al.'s fusion strategies and Waligora et al.'s JMT: hand-computed cases, masking, folds, tables."""
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -208,10 +209,12 @@ def models():
                                                     fc_sizes=(16, 8), attention="softmax")
     out["jmt_sigmoid"] = JointMultimodalTransformer({"audio": "audio", "visual": "visual"}, DIMS, 2, d_model=8, heads=2,
                                                     fc_sizes=(16, 8), attention="sigmoid")
+    out["jmt_clips"] = JointMultimodalTransformer({"audio": "audio", "visual": "visual"}, DIMS, 2, d_model=8, heads=2,
+                                                  fc_sizes=(16, 8), clip_frames=4)
     return out
 
 
-@pytest.mark.parametrize("name", [*STRATEGIES, "jmt_softmax", "jmt_sigmoid"])
+@pytest.mark.parametrize("name", [*STRATEGIES, "jmt_softmax", "jmt_sigmoid", "jmt_clips"])
 def test_a_masked_modality_does_not_contribute_whatever_it_holds(name):
     model = models()[name].eval()
     x, mask = batch()
@@ -277,3 +280,52 @@ def test_table6_and_the_fold_table_in_the_papers_layouts():
     assert list(t1.columns) == ["Val set", "Valence", "Arousal", "Avg."]
     assert list(t1["Val set"]) == ["Official", "fold-1", "fold-2", "mean over folds 1–2"]
     assert t1.loc[1, "Avg."] == "0.300" and t1.loc[3, "Valence"] == "0.600 (±0.283)" and t1.loc[3, "Avg."] == "0.450"
+
+
+def test_jmt_clips_pool_frames_into_tokens_and_give_each_frame_its_clips_prediction():
+    torch.manual_seed(2)
+    kw = dict(d_model=8, heads=2, fc_sizes=(16, 8), dropout=0.0)
+    clipped = JointMultimodalTransformer({"audio": "audio", "visual": "visual"}, DIMS, 2, clip_frames=3, **kw).eval()
+    per_token = JointMultimodalTransformer({"audio": "audio", "visual": "visual"}, DIMS, 2, clip_frames=1, **kw).eval()
+    per_token.load_state_dict(clipped.state_dict())
+    x, mask = batch(L=8)  # 3 clips, the last one of 2 frames
+    with torch.no_grad():
+        pred = clipped(x, mask)["pred"]
+        pooled, pmask = {}, {}
+        for m in x:
+            pooled[m] = torch.zeros(2, 3, DIMS[m])
+            pmask[m] = torch.zeros(2, 3, dtype=torch.bool)
+            for c, (a, b) in enumerate([(0, 3), (3, 6), (6, 8)]):
+                w = mask[m][:, a:b].float().unsqueeze(-1)
+                pooled[m][:, c] = (x[m][:, a:b] * w).sum(1) / w.sum(1).clamp(min=1)
+                pmask[m][:, c] = mask[m][:, a:b].any(1)
+        expected = per_token(pooled, pmask)["pred"]
+    assert pred.shape == (2, 8, 2)
+    torch.testing.assert_close(pred, expected.repeat_interleave(3, dim=1)[:, :8])
+    assert torch.equal(pred[:, 0], pred[:, 2]) and not torch.equal(pred[:, 2], pred[:, 3])
+    # visual frames 2–5 of sequence 0 are masked: clip 1 (frames 3–5) has no visual token, clip 0 keeps frames 0–1
+    assert pmask["visual"][0].tolist() == [True, False, True]
+
+
+def test_jmt_defaults_are_the_papers_optimiser_and_clip_layout():
+    import yaml
+
+    from affectflow.core import config
+    from affectflow.models.sequence.train import TrainConfig
+
+    cfg = yaml.safe_load((Path(__file__).resolve().parents[1] / "config.yaml").read_text())
+    cfg["models"]["j"] = {"kind": "jmt", "modalities": {"audio": ["egemaps_lld"], "visual": ["face_expression"]}}
+    assert config.schema_problems(cfg) == []
+    j = cfg["models"]["j"]
+    tc = TrainConfig.from_dict(j)
+    assert (tc.optimiser, tc.learning_rate, tc.momentum, tc.nesterov, tc.weight_decay, tc.batch_size, tc.max_epochs) == \
+        ("sgd", 0.0005, 0.9, True, 0.0001, 2, 5)
+    assert (j["sequence_length"], j["clip_frames"], tc.training_hop) == (64, 8, 32)  # 8 clips × 8 frames
+    model = run.build("j", cfg["models"], {"audio": 25, "visual": 7}, 2)
+    assert model.clip_frames == 8
+    # other sequence kinds keep Adam
+    assert TrainConfig.from_dict(cfg["models"]["tzirakis_audio"]).optimiser == "adam"
+    for bad, match in [({"sequence_length": 60}, "not a whole number of 8-frame clips"),
+                       ({"train_hop": 12}, "training hop of 12 frames")]:
+        with pytest.raises(ValueError, match=match):
+            run.build("j", {"j": {**j, **bad}}, {"audio": 25, "visual": 7}, 2)

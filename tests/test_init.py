@@ -196,3 +196,41 @@ def test_label_table_clips_match_sessions_with_or_without_suffix_and_folder(tmp_
     assert rows["valence"].tolist() == ["0.5", "-0.5"] and rows["label_kind"].tolist() == ["clip", "clip"]
     assert rows["speaker"].tolist() == ["x_a.b", "y_a.b"] and rows["partition"].tolist() == ["", ""]  # 2 speakers: no split
     assert "partitions: none (2 speaker(s): too few to split; the ridge model needs a train partition)" in s.notes
+
+
+def test_the_written_config_names_no_absolute_path_and_the_run_folder_can_move(tmp_path, capsys):
+    import os
+    import shutil
+
+    from affectflow.datasets.generic_csv import manifest as csv_manifest
+
+    before = tmp_path / "before"
+    (before / "c").mkdir(parents=True)
+    for s in ("a1", "a2"):
+        write_wav(before / "c" / f"{s}.wav", tone())
+    (before / "emo.csv").write_text("session,emotion\na1,happy\na2,sad\n")
+    code, out, err = _cli(capsys, "init", str(before / "c"), "--labels", str(before / "emo.csv"), "--out", str(before / "run"))
+    assert code == 0, err
+    settings = [line for line in (before / "run" / "config.yaml").read_text().splitlines() if not line.startswith("#")]
+    assert not [line for line in settings if str(tmp_path) in line]  # only the header comment quotes the command as typed
+
+    def strings(node):
+        if isinstance(node, dict):
+            return [s for v in node.values() for s in strings(v)]
+        return [s for v in node for s in strings(v)] if isinstance(node, list) else [node] if isinstance(node, str) else []
+
+    cfg = config_mod.load(before / "run" / "config.yaml")  # validates against the schema
+    assert not [s for s in strings(cfg) if os.path.isabs(s)]
+    assert cfg["datasets"]["c"]["options"]["path"] == "manifest.csv"
+    after = tmp_path / "after"
+    shutil.move(before, after)  # the corpus and its run folder moved together: nothing points at the old place
+    cwd = os.getcwd()
+    try:
+        os.chdir(after / "run")  # the run's working directory (snakemake --directory)
+        table = csv_manifest("c", cfg["datasets"]["c"]["options"]).table
+    finally:
+        os.chdir(cwd)
+    assert table["audio"].map(lambda p: Path(p).resolve()).tolist() == [after / "c" / "a1.wav", after / "c" / "a2.wav"]
+    # from elsewhere, check resolves the config's relative paths against the config's folder, as the run will
+    code, out, table = _check_table(capsys, after / "run" / "config.yaml", tmp_path)
+    assert code == 0 and "2 sessions:" in out and table["labels"].tolist() == ["happy", "sad"]

@@ -213,3 +213,25 @@ def test_training_needs_a_dev_partition(corpus):
     data = seqdata.load("toy", no_dev, {"audio": ["voice"]}, ["arousal"], labels_root=root / "labels", features_root=root / "features")
     with pytest.raises(ValueError, match="no sessions in the dev partition"):
         fit(_Linear(), data, TrainConfig(max_epochs=1))
+
+
+def test_sgd_with_momentum_and_weight_decay_is_the_configured_optimiser_and_learns(corpus):
+    from affectflow.models.sequence.train import make_optimiser
+
+    sgd = make_optimiser(_Linear().parameters(), TrainConfig(optimiser="sgd", learning_rate=0.1, momentum=0.9, nesterov=True, weight_decay=1e-4))
+    assert isinstance(sgd, torch.optim.SGD)
+    assert {k: sgd.defaults[k] for k in ("lr", "momentum", "nesterov", "weight_decay")} == {"lr": 0.1, "momentum": 0.9, "nesterov": True,
+                                                                                          "weight_decay": 1e-4}
+    assert isinstance(make_optimiser(_Linear().parameters(), TrainConfig()), torch.optim.Adam)
+    with pytest.raises(ValueError, match="unknown optimiser 'rmsprop'"):
+        TrainConfig(optimiser="rmsprop")
+    with pytest.raises(ValueError, match="nesterov needs momentum > 0"):
+        TrainConfig(optimiser="sgd", nesterov=True)
+    with pytest.raises(ValueError, match=r"momentum \(0.9\) and nesterov \(False\) are SGD settings but the optimiser is adam"):
+        TrainConfig(momentum=0.9)
+    data = load(corpus)
+    cfg = TrainConfig(sequence_length=50, batch_size=8, optimiser="sgd", learning_rate=0.05, momentum=0.9, max_epochs=15, patience=15,
+                      loss="ccc", seed=1)
+    seed_everything(cfg.seed)
+    res = fit(_Linear(), data, cfg)
+    assert res.best_score > 0.6, res.history.to_string()

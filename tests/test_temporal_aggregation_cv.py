@@ -1,5 +1,6 @@
 """Speaker-independent folds and the report tables of the temporal-aggregation model."""
 import logging
+import re
 
 import numpy as np
 import pandas as pd
@@ -117,3 +118,48 @@ def test_report_counts_faceless_segments(tmp_path):
     assert pd.read_csv(out["summary"]).iloc[0]["faceless_segments"] == 4
     per_fold = text.split("## Accuracy per fold")[1].split("## Recall")[0]
     assert "faceless_segments" in per_fold  # a column of the per-fold table: folds 0 and 1 hold 1 and 3
+
+
+def _summary(segments, folds, acc, seconds, digest):
+    return pd.DataFrame([{"segments": segments, "folds": folds, "clips": 12, "mean_accuracy": acc, "std_accuracy": 0.05,
+                          "train_seconds": seconds, "train_seconds_per_fold": seconds / folds, "folds_digest": digest}])
+
+
+def test_table1_puts_the_single_segment_baseline_first_and_refuses_other_folds(tmp_path):
+    from affectflow.models.temporal_aggregation import report
+
+    md, csv = tmp_path / "t.md", tmp_path / "t.csv"
+    out = report.write_table1([_summary(3, 2, 0.5, 30.0, "abc"), _summary(1, 2, 0.25, 12.0, "abc")], "m", md, csv)
+    assert out["segments"].tolist() == [1, 3] and out["accuracy_pct"].tolist() == pytest.approx([25.0, 50.0])
+    assert out["train_seconds_per_fold"].tolist() == pytest.approx([6.0, 15.0])
+    text = md.read_text()
+    ours, paper = text.split("Reported in the paper")
+    assert re.search(r"\| Single segment \(N = 1\), same folds *\| *25\.0 *\| *5\.0 *\| *12\.0 *\| *6\.0 *\|", ours)
+    assert re.search(r"\| Temporal aggregation, N = 3 *\| *50\.0 *\| *5\.0 *\| *30\.0 *\| *15\.0 *\|", ours)
+    assert re.search(r"\| Proposed method \(N = 10\) *\| *68\.4 *\|", paper) and "68.4" not in ours  # quoted apart from ours
+    with pytest.raises(report.ReportError, match="needs the N = 1 baseline"):
+        report.write_table1([_summary(3, 2, 0.5, 30.0, "abc")], "m", md, csv)
+    with pytest.raises(report.ReportError, match="different folds"):
+        report.write_table1([_summary(1, 2, 0.5, 30.0, "abc"), _summary(3, 2, 0.5, 30.0, "abd")], "m", md, csv)
+
+
+def test_folds_digest_changes_when_a_clip_moves_fold():
+    from affectflow.models.temporal_aggregation import report
+
+    pred = pd.DataFrame({"session": ["a", "b", "c"], "fold": [0, 0, 1]})
+    assert report.folds_digest(pred) == report.folds_digest(pred.iloc[::-1])  # row order does not matter
+    assert report.folds_digest(pred) != report.folds_digest(pred.assign(fold=[0, 1, 1]))
+
+
+def test_learning_curves_average_the_folds_per_epoch_and_refuse_nan():
+    from affectflow.models.temporal_aggregation import report
+
+    history = pd.DataFrame({"fold": [0, 0, 1, 1], "epoch": [0, 1, 0, 1], "train_loss": [2.0, 1.0, 4.0, 3.0],
+                            "train_accuracy": [0.1, 0.3, 0.3, 0.5], "val_loss": [2.5, 2.0, 3.5, 3.0], "val_accuracy": [0.0, 0.5, 0.5, 0.5]})
+    curves = report.learning_curves(history)
+    assert curves["epoch"].tolist() == [0, 1] and curves["train_loss"].tolist() == [3.0, 2.0]
+    assert curves["val_accuracy"].tolist() == [0.25, 0.5] and (curves["folds"] == 2).all()
+    with pytest.raises(report.ReportError, match=r"non-finite .* \[\[1, 1\]\]"):
+        report.learning_curves(history.assign(val_loss=[2.5, 2.0, 3.5, np.nan]))
+    with pytest.raises(report.ReportError, match="different numbers of epochs"):
+        report.learning_curves(history.iloc[:3])

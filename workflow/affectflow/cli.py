@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
+from pathlib import Path
 
 from .core import config as config_mod
 from .core.checks import ERROR, WARNING, check
@@ -18,6 +20,8 @@ def main(argv: list[str] | None = None) -> int:
                                          "status and every problem found. Exit status 0: no errors (warnings allowed); "
                                          "1: some session has errors; 2: the config or a manifest is unusable.")
     p_check.add_argument("--configfile", default="config.yaml")
+    p_check.add_argument("--directory", help="the run's working directory (snakemake --directory): relative paths in the "
+                                            "config resolve against it; default: the folder of --configfile")
     p_check.add_argument("--quick", action="store_true", help="read media headers only; do not decode audio or scan video packets")
     p_check.add_argument("--csv", help="also write the table to this CSV file")
     p_init = sub.add_parser("init", help="write a manifest CSV and a config.yaml from a folder of recordings",
@@ -36,15 +40,18 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "init":
         return _init(args)
+    config_path = Path(args.configfile).resolve()
+    csv_path = Path(args.csv).resolve() if args.csv else None
     try:
-        cfg = config_mod.load(args.configfile)
-        table = check(cfg, quick=args.quick)
+        cfg = config_mod.load(config_path)
+        with contextlib.chdir(args.directory or config_path.parent):
+            table = check(cfg, quick=args.quick)
     except (OSError, config_mod.ConfigError, DatasetError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(table.to_markdown(index=False))
-    if args.csv:
-        table.to_csv(args.csv, index=False)
+    if csv_path:
+        table.to_csv(csv_path, index=False)
     n_err, n_warn = int((table["status"] == ERROR).sum()), int((table["status"] == WARNING).sum())
     print(f"\n{len(table)} sessions: {len(table) - n_err - n_warn} ok, {n_warn} with warnings, {n_err} with errors")
     return 1 if n_err else 0

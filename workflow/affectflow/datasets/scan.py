@@ -246,7 +246,9 @@ def config_for(name: str, manifest_path: Path, s: Scan) -> dict:
     for column in ("audio", "video", "transcript"):
         if s.has(column):
             features.update(FEATURES[column])
-    dataset: dict = {"adapter": "csv", "options": {"path": str(manifest_path.resolve())}, "hop_s": 0.1}
+    # relative to the config's folder, which is the run's working directory (snakemake --directory, affectflow
+    # check's default), against which every relative path of a config resolves: the folder can move as a whole
+    dataset: dict = {"adapter": "csv", "options": {"path": manifest_path.name}, "hop_s": 0.1}
     if s.dimensions:
         dataset["dimensions"] = list(s.dimensions)
     dataset["features"] = list(features)

@@ -83,3 +83,22 @@ def accuracy_vs_segments(table: pd.DataFrame, path: str | Path, title: str = "")
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=110, format="png")
     plt.close(fig)
+
+
+def learning_curves(curves: pd.DataFrame, path: str | Path, title: str = "") -> None:
+    """Loss (a) and accuracy (b) per epoch on the training and validation sets (birhala-… Fig. 3)."""
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.2))
+    for ax, metric, label in ((axes[0], "loss", "(a) loss"), (axes[1], "accuracy", "(b) accuracy")):
+        ax.plot(curves["epoch"] + 1, curves[f"train_{metric}"], marker=".", label="training")
+        ax.plot(curves["epoch"] + 1, curves[f"val_{metric}"], marker=".", label="validation")
+        ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+        ax.set_ylabel(metric)
+        ax.set_title(label, fontsize=10)
+        ax.grid(alpha=0.3)
+    axes[1].legend(fontsize=8)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=110, format="png")
+    plt.close(fig)

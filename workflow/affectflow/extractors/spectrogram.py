@@ -25,7 +25,11 @@ from .base import ExtractorError
 
 def log_power_spectrogram(audio: np.ndarray, sr: int, n_fft: int = 1024, win_s: float = 0.02, hop_s: float = 0.01,
                           floor_db: float = -100.0) -> np.ndarray:
-    """``(n_fft // 2 + 1, n_frames)`` float32 log power (dB) of frames that lie wholly in ``audio``."""
+    """``(n_fft // 2 + 1, n_frames)`` float32 log power (dB) of frames that lie wholly in ``audio``.
+
+    numpy rather than ``librosa.stft``: the same numbers (``tests/test_spectral_librosa.py``) without
+    librosa's numba in every job's environment; frame t starts at sample ``t·hop`` (librosa would centre
+    a window shorter than ``n_fft`` inside the frame)."""
     win = int(round(win_s * sr))
     hop = int(round(hop_s * sr))
     if win > n_fft:

@@ -10,7 +10,8 @@ then examples of 96 consecutive frames every 96 frames. Example k therefore hold
 One deviation: the reference drops a final example with fewer than 96 frames (e.g. the last 0.96 s
 of a signal that ends exactly there, whose frames 94–95 would need samples past the end); here it
 is kept with its last frame repeated. Tested against the reference ``mel_features.py``
-(``tests/vggish_reference_mel_features.py``). The optional PCA/quantisation post-processing of the
+(``tests/vggish_reference_mel_features.py``) and against librosa's STFT and HTK mel bands
+(``tests/test_spectral_librosa.py``). The optional PCA/quantisation post-processing of the
 release is not applied (raw embeddings, as most papers use them).
 
 Rows: one per 0.96 s window every 0.96 s (the reference's examples).
@@ -38,7 +39,11 @@ def _hz_to_mel(f):
 
 @lru_cache(maxsize=8)  # built once per n_fft, not per 0.96 s window
 def mel_matrix(n_fft: int = 512, sr: int = SAMPLE_RATE, n_mels: int = N_MELS, fmin: float = 125.0, fmax: float = 7500.0) -> np.ndarray:
-    """``(n_fft//2+1, n_mels)`` triangular HTK-mel weights, as VGGish's ``spectrogram_to_mel_matrix``."""
+    """``(n_fft//2+1, n_mels)`` triangular HTK-mel weights, as VGGish's ``spectrogram_to_mel_matrix``.
+
+    Not ``librosa.filters.mel(htk=True, norm=None)``: that draws the triangles linearly in Hz, the
+    reference (which the released weights saw) linearly in mel; same bands, weights up to 0.0044 apart
+    (``tests/test_spectral_librosa.py``)."""
     bins = _hz_to_mel(np.linspace(0.0, sr / 2, n_fft // 2 + 1))
     edges = np.linspace(_hz_to_mel(fmin), _hz_to_mel(fmax), n_mels + 2)
     lower, centre, upper = edges[:-2], edges[1:-1], edges[2:]

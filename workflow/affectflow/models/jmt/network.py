@@ -15,6 +15,13 @@ own, not normalised; the bias −log n (n = number of present keys, as in sigmoi
 practice) is not in the paper, which does not say how its sigmoid is trained. ``"softmax"`` is
 the usual normalised attention. Both are scaled by 1/√d.
 
+**Clips.** The paper's backbones give one 512-d vector per clip of 8 frames and the fusion attends
+over the 8 clips of a 64-frame sub-sequence. With ``clip_frames`` = k > 1 the store's per-frame
+features are averaged over each clip's present frames (our stand-in for the backbone's temporal
+pooling) into one token per clip, a clip is present where any of its frames is, and the clip's
+prediction is given to each of its frames (the paper does not say how clip outputs meet per-frame
+labels). ``clip_frames`` = 1 is one token per frame.
+
 **Missing modalities.** A frame where a stream is masked is never a key or value of any
 attention (softmax: excluded; sigmoid: weight 0); the joint stream counts as present only
 where both modalities are. Inputs of masked frames are zeroed before any projection, and a
@@ -90,9 +97,12 @@ class Block(nn.Module):
 class JointMultimodalTransformer(SequenceModel):
     def __init__(self, modalities: dict[str, str], input_dims: dict[str, int], n_outputs: int, d_model: int = 512,
                  heads: int = 8, encoder_layers: int = 1, attention: str = "softmax", fc_sizes: tuple[int, int] = (1024, 128),
-                 dropout: float = 0.1):
+                 dropout: float = 0.1, clip_frames: int = 1):
         """``modalities`` maps the paper's ``audio`` and ``visual`` to the data's modality names."""
         super().__init__()
+        if clip_frames < 1:
+            raise ValueError(f"clip_frames must be >= 1, got {clip_frames}")
+        self.clip_frames = clip_frames
         if set(modalities) != {"audio", "visual"}:
             raise ValueError(f"the joint multimodal transformer fuses 'audio' and 'visual', got {sorted(modalities)}")
         missing = [m for m in modalities.values() if m not in input_dims]
@@ -109,7 +119,21 @@ class JointMultimodalTransformer(SequenceModel):
         self.head = nn.Sequential(nn.Linear(len(self.pairs) * d_model + len(STREAMS), fc_sizes[0]), nn.ReLU(), nn.Dropout(dropout),
                                   nn.Linear(fc_sizes[0], fc_sizes[1]), nn.ReLU(), nn.Linear(fc_sizes[1], n_outputs))
 
+    def _clips(self, x: torch.Tensor, keep: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(B, L, D), (B, L) → the mean of each clip's present frames (B, ⌈L/k⌉, D) and clip presence."""
+        B, L, D = x.shape
+        k = self.clip_frames
+        pad = -L % k
+        w = nn.functional.pad(keep, (0, pad)).view(B, -1, k, 1).to(x.dtype)
+        x = nn.functional.pad(x.masked_fill(~keep.unsqueeze(-1), 0.0), (0, 0, 0, pad)).view(B, -1, k, D)
+        n = w.sum(2)
+        return (x * w).sum(2) / n.clamp(min=1), n[..., 0] > 0
+
     def forward(self, x, mask):
+        L = next(iter(x.values())).shape[1]
+        if self.clip_frames > 1:
+            pooled = {m: self._clips(x[m], mask[m]) for m in self.modalities.values()}
+            x, mask = {m: p[0] for m, p in pooled.items()}, {m: p[1] for m, p in pooled.items()}
         keep = {s: mask[m] for s, m in self.modalities.items()}
         keep["joint"] = keep["audio"] & keep["visual"]
         h = {s: self.embed[s](x[m].masked_fill(~keep[s].unsqueeze(-1), 0.0)) for s, m in self.modalities.items()}
@@ -119,18 +143,29 @@ class JointMultimodalTransformer(SequenceModel):
                 h[s] = block(h[s], h[s], keep[s])
         outs = [self.cross[f"{q}_{kv}"](h[q], h[kv], keep[kv]).masked_fill(~keep[q].unsqueeze(-1), 0.0) for q, kv in self.pairs]
         flags = torch.stack([keep[s] for s in STREAMS], dim=-1).to(outs[0].dtype)
-        return {"pred": self.head(torch.cat([*outs, flags], dim=-1))}
+        pred = self.head(torch.cat([*outs, flags], dim=-1))
+        if self.clip_frames > 1:
+            pred = pred.repeat_interleave(self.clip_frames, dim=1)[:, :L]
+        return {"pred": pred}
 
 
 def build(name: str, models: dict, input_dims: dict[str, int], n_outputs: int, pretrained_checkpoints=None, hop_s: float = 0.1) -> JointMultimodalTransformer:
     """``jmt`` (config keys; defaults in the config schema): ``modalities`` {audio: […], visual: […]}, ``d_model``,
-    ``heads``, ``encoder_layers``, ``attention`` (sigmoid | softmax), ``fc_sizes`` ([1024, 128]), ``dropout``;
+    ``heads``, ``encoder_layers``, ``attention`` (sigmoid | softmax), ``fc_sizes`` ([1024, 128]), ``dropout``, ``clip_frames``
+    (8: one token per 8 frames; ``sequence_length`` must be a multiple of it);
     ``folds`` and ``fold_by`` are read by the workflow (``affectflow.evaluation.folds``)."""
     cfg = models[name]
+    clip_frames, length = cfg.get("clip_frames", 8), cfg.get("sequence_length", 64)
+    if length % clip_frames:
+        raise ValueError(f"model '{name}': sequence_length {length} is not a whole number of {clip_frames}-frame clips")
+    hop = cfg.get("train_hop") or max(1, length // 2)  # TrainConfig.training_hop
+    if hop % clip_frames:
+        raise ValueError(f"model '{name}': a training hop of {hop} frames does not start training sequences on clip boundaries "
+                         f"(set train_hop to a multiple of clip_frames {clip_frames})")
     return JointMultimodalTransformer({m: m for m in cfg["modalities"]}, input_dims, n_outputs, d_model=cfg.get("d_model", 512),
                                       heads=cfg.get("heads", 8), encoder_layers=cfg.get("encoder_layers", 1),
                                       attention=cfg.get("attention", "sigmoid"), fc_sizes=tuple(cfg.get("fc_sizes", (1024, 128))),
-                                      dropout=cfg.get("dropout", 0.1))
+                                      dropout=cfg.get("dropout", 0.1), clip_frames=clip_frames)
 
 
 # for the sequence core's dispatcher (affectflow.models.sequence.run.BUILDERS)

@@ -2,7 +2,7 @@
 
 - ``data``: sessions → per-modality arrays on the grid with masks → fixed-length sequences.
 - ``losses``: 1 − CCC per sequence (averaged over sequences and dimensions) and masked MSE.
-- ``train``: ``TrainConfig``, ``fit`` (Adam, early stopping on dev CCC, checkpoints, per-epoch
+- ``train``: ``TrainConfig``, ``fit`` (Adam or SGD, early stopping on dev CCC, checkpoints, per-epoch
   log and history), ``predict`` and ``prediction_table`` (the store's predictions layout).
 - ``base``: ``SequenceModel``, the interface a model implements (``forward(x, mask) -> {"pred": …}``),
   and ``masked_softmax``, which keeps unobserved frames out of every family's attention.

@@ -1,4 +1,4 @@
-"""The sequence training core: seeds, Adam, early stopping on dev CCC, checkpoints, prediction.
+"""The sequence training core: seeds, Adam or SGD, early stopping on dev CCC, checkpoints, prediction.
 
     data = sequence.data.load(dataset, manifest, {"audio": ["egemaps_lld"]}, ["arousal", "valence"])
     cfg = TrainConfig(sequence_length=100, max_epochs=50, loss="ccc", seed=0)
@@ -34,6 +34,7 @@ from .data import SequenceData, SequenceDataset, SessionArrays
 from .losses import LOSSES
 
 log = logging.getLogger(__name__)
+OPTIMISERS = ("adam", "sgd")
 
 
 @dataclass
@@ -42,6 +43,10 @@ class TrainConfig:
     train_hop: int | None = None
     batch_size: int = 32
     learning_rate: float = 0.01
+    optimiser: str = "adam"
+    momentum: float = 0.0
+    weight_decay: float = 0.0
+    nesterov: bool = False
     max_epochs: int = 100
     patience: int = 10
     loss: str = "mse"
@@ -58,6 +63,13 @@ class TrainConfig:
             raise ValueError(f"unknown loss '{self.loss}'; known: {sorted(LOSSES)}")
         if self.selection not in metrics.AGGREGATIONS:
             raise ValueError(f"unknown selection '{self.selection}'; known: {metrics.AGGREGATIONS}")
+        if self.optimiser not in OPTIMISERS:
+            raise ValueError(f"unknown optimiser '{self.optimiser}'; known: {OPTIMISERS}")
+        if self.optimiser == "adam" and (self.momentum or self.nesterov):
+            raise ValueError(f"momentum ({self.momentum}) and nesterov ({self.nesterov}) are SGD settings but the optimiser is adam: "
+                             f"set momentum: 0 and nesterov: false (the jmt kind defaults them to 0.9 and true for its SGD)")
+        if self.nesterov and self.momentum <= 0:
+            raise ValueError("nesterov needs momentum > 0")
 
     @property
     def training_hop(self) -> int:
@@ -171,9 +183,15 @@ def load_checkpoint(path: str | Path, model: SequenceModel | None = None, map_lo
     return ckpt
 
 
+def make_optimiser(params, cfg: TrainConfig) -> torch.optim.Optimizer:
+    if cfg.optimiser == "sgd":
+        return torch.optim.SGD(params, lr=cfg.learning_rate, momentum=cfg.momentum, weight_decay=cfg.weight_decay, nesterov=cfg.nesterov)
+    return torch.optim.Adam(params, lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
+
+
 def fit(model: SequenceModel, data: SequenceData, cfg: TrainConfig, checkpoint: str | Path | None = None,
         checkpoint_info: dict | None = None) -> TrainResult:
-    """Train with Adam on the train partitions, keep the epoch with the best dev score.
+    """Train with ``cfg.optimiser`` (Adam or SGD) on the train partitions, keep the epoch with the best dev score.
 
     The best weights are restored into ``model`` and, when ``checkpoint`` is given, saved there
     with ``checkpoint_info``, the epoch, the dev scores and the training config.
@@ -189,7 +207,7 @@ def fit(model: SequenceModel, data: SequenceData, cfg: TrainConfig, checkpoint: 
     device = resolve_device(cfg.device)
     model.to(device)
     params = [p for p in model.parameters() if p.requires_grad]
-    optimiser = torch.optim.Adam(params, lr=cfg.learning_rate)
+    optimiser = make_optimiser(params, cfg)
     loss_fn = LOSSES[cfg.loss]
     best = {"score": -np.inf, "epoch": -1, "state": None, "scores": {}}
     history, waited = [], 0

@@ -99,7 +99,8 @@ class ClipSource:
 
 
 def run_fold(clips: pd.DataFrame, folds: dict[str, int], fold: int, classes: list[str], params: dict, seed: int = 0):
-    """Train on every fold but ``fold``, predict ``fold``. Returns (predictions, draws, history)."""
+    """Train on every fold but ``fold``, predict ``fold``. Returns (predictions, draws, history): the
+    history has one row per epoch (``network.train``: train/validation loss and accuracy, wall seconds)."""
     import torch
 
     from . import network  # torch: only the training job loads it, not the DAG (clip_table, actor_folds) or the report
@@ -121,14 +122,23 @@ def run_fold(clips: pd.DataFrame, folds: dict[str, int], fold: int, classes: lis
     source = {"sample_rate": params.get("sample_rate", 16000), "seed": seed, "audio_only_fps": params.get("audio_only_fps", 25.0),
               "crop_size": params.get("crop_size", 224)}
     train_src = ClipSource(train_clips, sampling, **source)
-    test_src = ClipSource(test_clips, sampling, record=True, **source)
+    test_src = ClipSource(test_clips, sampling, **source)
     model = network.build(len(classes), net)
     log.info("fold %d: %d training clips (%d actors), %d test clips (%d actors), %d segments", fold, len(train_clips),
              train_clips["speaker"].nunique(), len(test_clips), test_clips["speaker"].nunique(), train_src.sampling["segments"])
+    batch_size, device = int({**network.DEFAULTS, **net}["batch_size"]), {**network.DEFAULTS, **net}["device"]
+    # the paper's validation curves (Fig. 3): the held-out fold after every epoch, with the same fixed
+    # draw as the final prediction (recorded only then, so the draws file holds one draw per clip);
+    # nothing is selected on it, so the fold's accuracy is not tuned on its own clips
+    val_labels = test_clips["label"].map(index).to_numpy()
+
+    def validate(m):
+        return network.evaluate(m, lambda idx, epoch: test_src.batch(idx, TEST_STREAM), len(test_clips), val_labels, batch_size, device)
+
     history = network.train(model, lambda idx, epoch: train_src.batch(idx, epoch), len(train_clips),
-                           train_clips["label"].map(index).to_numpy(), net, seed=seed)
-    scores, _ = network.predict(model, lambda idx, epoch: test_src.batch(idx, TEST_STREAM), len(test_clips),
-                               int({**network.DEFAULTS, **net}["batch_size"]), {**network.DEFAULTS, **net}["device"])
+                           train_clips["label"].map(index).to_numpy(), net, seed=seed, validate=validate)
+    test_src.record = True
+    scores, _ = network.predict(model, lambda idx, epoch: test_src.batch(idx, TEST_STREAM), len(test_clips), batch_size, device)
     pred = pd.DataFrame({"session": test_clips["session"].to_numpy(), "speaker": test_clips["speaker"].astype(str).to_numpy(),
                          "fold": fold, "label": test_clips["label"].to_numpy(),
                          "pred": [classes[k] for k in scores.argmax(axis=1)]})
@@ -136,7 +146,10 @@ def run_fold(clips: pd.DataFrame, folds: dict[str, int], fold: int, classes: lis
         pred[f"score_{c}"] = scores[:, k].astype(np.float64)
     test_draws = pd.DataFrame([d for d in test_src.draws])
     pred["faceless_segments"] = pred["session"].map(test_draws.groupby("session")["face_found"].apply(lambda f: int((~f).sum())))
-    return pred, test_draws, pd.DataFrame(history)
+    history = pd.DataFrame(history)
+    history.insert(0, "fold", fold)
+    history.insert(1, "segments", int(train_src.sampling["segments"]))
+    return pred, test_draws, history
 
 
 def summarise(pred: pd.DataFrame, classes: list[str]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:

@@ -17,6 +17,7 @@ CREMA-D, ~420 steps per epoch, that leaves 1e-11 after the first epoch).
 from __future__ import annotations
 
 import logging
+import time
 
 import numpy as np
 import torch
@@ -94,9 +95,13 @@ def build(n_classes: int, params: dict) -> TemporalAggregation:
     return TemporalAggregation(AudioVisualNet(n_classes, list(p["video_channels"]), list(p["audio_channels"]), int(p["hidden"])))
 
 
-def train(model: TemporalAggregation, sample_batch, n_clips: int, labels: np.ndarray, params: dict, seed: int = 0) -> list[dict]:
+def train(model: TemporalAggregation, sample_batch, n_clips: int, labels: np.ndarray, params: dict, seed: int = 0,
+          validate=None) -> list[dict]:
     """Train on ``n_clips`` clips; ``sample_batch(indices, epoch)`` returns ``(faces, specs)`` arrays
-    drawn afresh for each epoch. Returns one record per epoch (mean loss, lr)."""
+    drawn afresh for each epoch. Returns one record per epoch (the paper's Fig. 3): ``train_loss`` and
+    ``train_accuracy`` over the epoch's batches (as trained, in training mode), ``val_loss`` and
+    ``val_accuracy`` from ``validate(model)`` after the epoch (NaN without it), ``lr``, and the wall
+    seconds of the epoch's training (``train_seconds``: sampling + optimisation) and of its validation."""
     p = {**DEFAULTS, **params}
     device = pick_device(p["device"])
     model.to(device).train()
@@ -113,21 +118,46 @@ def train(model: TemporalAggregation, sample_batch, n_clips: int, labels: np.nda
                 group["lr"] = float(p["lr"])
             sched = torch.optim.lr_scheduler.StepLR(opt, step_size=int(p["lr_step"]), gamma=float(p["lr_gamma"]))
         order = rng.permutation(n_clips)
-        losses = []
+        model.train()
+        started = time.perf_counter()
+        loss_sum, correct, seen = 0.0, 0, 0
         for start in range(0, n_clips, int(p["batch_size"])):
             idx = order[start:start + int(p["batch_size"])]
             if len(idx) < 2 and n_clips > 1:  # batch norm needs more than one clip per batch in training
                 continue
             faces, specs = to_tensors(*sample_batch(idx, epoch), device)
-            loss = aggregation_loss(model(faces, specs), faces.shape[1], y_all[idx].to(device))
+            y = y_all[idx].to(device)
+            scores = model(faces, specs)
+            loss = aggregation_loss(scores, faces.shape[1], y)
             opt.zero_grad()
             loss.backward()
             opt.step()
             sched.step()  # the paper's decay counts training steps, not epochs
-            losses.append(loss.item())
-        history.append({"epoch": epoch, "loss": float(np.mean(losses)) if losses else float("nan"), "lr": opt.param_groups[0]["lr"]})
-        log.info("epoch %d: loss %.4f, lr %.2e", epoch, history[-1]["loss"], history[-1]["lr"])
+            loss_sum += loss.item() * len(idx)
+            correct += int((scores.argmax(dim=1) == y).sum().item())
+            seen += len(idx)
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+        record = {"epoch": epoch, "train_loss": loss_sum / seen if seen else float("nan"),
+                  "train_accuracy": correct / seen if seen else float("nan"), "val_loss": float("nan"),
+                  "val_accuracy": float("nan"), "lr": opt.param_groups[0]["lr"], "train_seconds": time.perf_counter() - started}
+        started = time.perf_counter()
+        if validate is not None:
+            record["val_loss"], record["val_accuracy"] = (float(v) for v in validate(model))
+        record["val_seconds"] = time.perf_counter() - started
+        history.append(record)
+        log.info("epoch %d: train loss %.4f acc %.3f, validation loss %.4f acc %.3f, lr %.2e, %.1f s", epoch, record["train_loss"],
+                 record["train_accuracy"], record["val_loss"], record["val_accuracy"], record["lr"], record["train_seconds"])
     return history
+
+
+def evaluate(model: TemporalAggregation, sample_batch, n_clips: int, labels: np.ndarray, batch_size: int = 16,
+             device: str = "auto") -> tuple[float, float]:
+    """Mean aggregation loss and accuracy of the clip labels on held-out clips (eval mode)."""
+    scores, seg = predict(model, sample_batch, n_clips, batch_size, device)
+    y = torch.tensor(np.asarray(labels, dtype=np.int64))
+    loss = aggregation_loss(torch.from_numpy(scores), seg.shape[1], y).item()
+    return loss, float((scores.argmax(axis=1) == y.numpy()).mean())
 
 
 @torch.no_grad()

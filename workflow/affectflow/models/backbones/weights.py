@@ -1,0 +1,59 @@
+"""Strict loading of a local state-dict file into a backbone.
+
+Published torchvision files (``r2plus1d_18-91a641e6.pth``, ``resnet18-f37072fd.pth``) are plain
+state dicts; checkpoints that wrap one under ``state_dict`` or ``model`` are accepted too. Anything
+that does not match the module key for key and shape for shape is an error naming the file.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from torch import nn
+
+
+class WeightsMismatch(ValueError):
+    pass
+
+
+def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"weights file not found: {path}")
+    try:
+        obj = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # a pickle torch refuses, a truncated file, not a torch file
+        raise ValueError(f"{path}: not a readable torch state dict ({type(exc).__name__}: {exc})") from exc
+    for key in ("state_dict", "model"):
+        if isinstance(obj, dict) and isinstance(obj.get(key), dict):
+            obj = obj[key]
+    if not isinstance(obj, dict) or not all(isinstance(v, torch.Tensor) for v in obj.values()):
+        raise ValueError(f"{path}: holds a {type(obj).__name__}, not a state dict of tensors")
+    return obj
+
+
+def _listed(keys, limit: int = 10) -> str:
+    keys = sorted(keys)
+    more = f" … and {len(keys) - limit} more" if len(keys) > limit else ""
+    return ", ".join(keys[:limit]) + more
+
+
+def load_weights(module: nn.Module, path: str | Path) -> nn.Module:
+    """Load ``path`` into ``module`` with ``strict=True``; a mismatch names the file and the keys."""
+    state = read_state_dict(path)
+    own = module.state_dict()
+    missing = own.keys() - state.keys()
+    unexpected = state.keys() - own.keys()
+    shapes = [f"{k} {tuple(state[k].shape)} (module: {tuple(own[k].shape)})" for k in sorted(own.keys() & state.keys())
+              if state[k].shape != own[k].shape]
+    if missing or unexpected or shapes:
+        parts = []
+        if missing:
+            parts.append(f"{len(missing)} missing key(s): {_listed(missing)}")
+        if unexpected:
+            parts.append(f"{len(unexpected)} unexpected key(s): {_listed(unexpected)}")
+        if shapes:
+            parts.append(f"{len(shapes)} shape mismatch(es): {_listed(shapes)}")
+        raise WeightsMismatch(f"{path}: does not fit {type(module).__name__} ({'; '.join(parts)})")
+    module.load_state_dict(state, strict=True)
+    return module
