@@ -351,6 +351,28 @@ def model_inputs(wildcards):
     }
 
 
+def model_face_caches(dataset, model):
+    """The face detection caches (Parquet + crops) an end-to-end visual network reads, itself or through ``pretrained``."""
+    detectors = [config["models"][m]["faces"] for m in with_pretrained([model]) if "faces" in config["models"][m]]
+    return [f"{RESULTS}/faces/{dataset}/{d}/{s}.{ext}" for d in dict.fromkeys(detectors) for s in sessions(dataset)
+            for ext in ("parquet", "crops.npz")]
+
+
+def fold_model_inputs(wildcards):
+    """A fold job's inputs; a ``tzirakis_e2e_fusion`` adds its unimodal networks' checkpoints of the same fold and repeat."""
+    cfg = config["models"][wildcards.model]
+    checkpoints = []
+    if cfg["kind"] == "tzirakis_e2e_fusion" and cfg["init_from_pretrained"]:
+        checkpoints = [f"{RESULTS}/models/{wildcards.dataset}/{p}/fold{wildcards.fold}/repeat{wildcards.repeat}/checkpoint.pt"
+                       for p in cfg["pretrained"]]
+    return {**model_inputs(wildcards), "faces": model_face_caches(wildcards.dataset, wildcards.model), "pretrained": checkpoints}
+
+
+def fold_pretrained_names(wildcards):
+    cfg = config["models"][wildcards.model]
+    return list(cfg["pretrained"]) if cfg["kind"] == "tzirakis_e2e_fusion" and cfg["init_from_pretrained"] else []
+
+
 def sequence_model_inputs(wildcards):
     cfg = config["models"][wildcards.model]
     checkpoints = [f"{RESULTS}/models/{wildcards.dataset}/{p}/repeat{cfg['pretrained_repeat']}/checkpoint.pt" for p in cfg.get("pretrained", [])]
