@@ -17,7 +17,7 @@ import affectflow.core.config
 from affectflow.datasets import DatasetError, build_manifest, check_files
 from affectflow.evaluation import folds, report_categories
 from affectflow.extractors import modality_of
-from affectflow.models import FOLD_KINDS, FRAME_KINDS, SEQUENCE_KINDS
+from affectflow.models import E2E_KINDS, FOLD_KINDS, FRAME_KINDS, SEQUENCE_KINDS
 from affectflow.models.late_fusion import inputs as late_fusion_inputs_mod
 from affectflow.models.late_fusion import report as late_fusion_report
 
@@ -115,7 +115,8 @@ def fold_models():
 
 
 def dataset_fold_models(dataset):
-    return [m for m in dataset_models(dataset) if config["models"][m]["kind"] in FOLD_KINDS]
+    """The dataset's models trained per fold, each after the unimodal networks it is initialised from."""
+    return with_pretrained([m for m in dataset_models(dataset) if config["models"][m]["kind"] in FOLD_KINDS])
 
 
 def fold_runs(dataset):
@@ -136,6 +137,8 @@ def fold_model_targets(dataset):
         targets.append(f"{RESULTS}/tables/{dataset}/tzirakis_table6.md")
     if "jmt" in kinds:
         targets.append(f"{RESULTS}/tables/{dataset}/waligora_table1.md")
+    if kinds & set(E2E_KINDS):
+        targets.append(f"{RESULTS}/tables/{dataset}/tzirakis_table2.md")
     if attention_plot_models(dataset):
         targets.append(f"{RESULTS}/plots/{dataset}/tzirakis_attention.png")
     return targets

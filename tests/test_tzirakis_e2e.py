@@ -299,3 +299,59 @@ def test_config_refuses_a_fusion_of_models_with_other_folds(tmp_path):
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(cfg))
     proc = snakemake(tmp_path, "-n", check=False)
     assert proc.returncode != 0 and "'e2e_audio' has other folds than 'e2e_hierarchical'" in proc.stdout
+
+
+def test_word_embeddings_store_one_row_per_word_with_its_unit_and_minilm_vector(tmp_path):
+    import json
+
+    from affectflow.extractors import SessionMedia, modality_of, run
+    from affectflow.text.encoders import TransformerEmbedder
+
+    doc = {"session": "s1", "language": "en", "words": [],
+           "utterances": [{"start": 0.5, "end": 1.5, "text": "good good day"}, {"start": 2.5, "end": 3.0, "text": "bad"}]}
+    (tmp_path / "s1.words.json").write_text(json.dumps(doc))
+    media = SessionMedia(dataset="d", session="s1", transcript=str(tmp_path / "s1.words.json"))
+    df = run("w", {"kind": "word_embeddings", "model": "all-MiniLM-L6-v2", "normalize": False}, media, 0.1, tmp_path / "w.parquet")
+    assert modality_of("word_embeddings") == "text"
+    assert df["word"].tolist() == ["good", "good", "day", "bad"]
+    assert df["utterance"].tolist() == [0, 0, 0, 1] and df["word_index"].tolist() == [0, 1, 2, 0]
+    assert df["utt_start"].tolist() == [0.5, 0.5, 0.5, 2.5] and df["utt_end"].tolist() == [1.5, 1.5, 1.5, 3.0]
+    assert (np.diff(df["t_start"].iloc[:3]) > 0).all() and df["t_end"].iloc[2] == pytest.approx(1.5)
+    emb = df[[c for c in df.columns if c.startswith("emb_")]].to_numpy()
+    assert emb.shape == (4, 384)
+    np.testing.assert_allclose(emb[0], emb[1])  # one vector per word, wherever it occurs
+    ref = TransformerEmbedder("all-MiniLM-L6-v2", normalize=False).encode(["bad"])[0]
+    np.testing.assert_allclose(emb[3], ref, atol=1e-5)
+
+
+def test_tables_2_to_5_and_7_in_the_papers_layouts():
+    from affectflow.models.tzirakis_e2e import tables
+
+    models = {**{k: {**v, "repeats": 2} for k, v in MODELS.items()},
+              "feat_text": {"kind": "attention_fusion", "modalities": {"text": ["minilm"]}, "strategy": "concatenation", "repeats": 2}}
+    rows = []
+    for i, m in enumerate(models):
+        for part, base in (("devel", 0.5), ("test", 0.3)):
+            for d in ("arousal", "valence"):
+                for r in range(2):
+                    rows.append({"model": m, "fold": "official", "repeat": r, "partition": part, "dimension": d,
+                                 "ccc_pooled": base + 0.01 * i + 0.02 * r + (0.1 if d == "valence" else 0),
+                                 "ccc_per_sequence": 0.0, "n_sessions": 1})
+    from affectflow.models.sequence.summary import over_fold_repeats
+
+    summary = over_fold_repeats(pd.DataFrame(rows))
+    t2 = tables.table2(summary, models, ["arousal", "valence"])
+    assert t2["Modality"].tolist() == ["Visual", "Text", "Text", "Audio"]
+    assert t2["model"].tolist() == ["v", "t", "feat_text", "a"]
+    # visual model index 2: devel arousal 0.52/0.54, valence 0.62/0.64 → Avg 0.580
+    assert t2.loc[0, "Arousal"] == "0.530 (±0.014)" and t2.loc[0, "Avg"] == "0.580"
+    assert t2.loc[0, "paper"].startswith("HRNet: 0.647") and t2.loc[2, "paper"] == ""
+    t3 = tables.modality_table(summary, models, ["arousal", "valence"], "text")
+    assert t3["model"].tolist() == ["t", "feat_text", ""]
+    assert t3.loc[0, "Arousal"] == "0.310 (±0.014) (0.510)"
+    assert t3.loc[2, "Arousal"] == "0.532 (0.544)"
+    t7 = tables.modality_table(summary, models, ["arousal", "valence"], "multimodal")
+    assert t7["model"].tolist() == ["f", ""] and t7.loc[1, "Valence"] == "0.783 (0.818)"
+    gains = tables.fused_beats_unimodal(summary, models, ["arousal", "valence"])
+    assert gains.loc[0, "best_unimodal"] == "v"  # the latest of its members has the highest numbers
+    assert gains.loc[0, "gain"] == pytest.approx(0.01)
