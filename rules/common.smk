@@ -313,7 +313,7 @@ def extractor_gpus(wildcards):
     kind = params["kind"]
     if kind in NEURAL_KINDS or kind.startswith("face_"):
         return 1
-    if kind.startswith("text_"):
+    if kind.startswith("text_") or kind == "word_embeddings":
         return gpu_for(params.get("device"))
     return 0
 
