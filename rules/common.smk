@@ -17,7 +17,7 @@ import affectflow.core.config
 from affectflow.datasets import DatasetError, build_manifest, check_files
 from affectflow.evaluation import folds, report_categories
 from affectflow.extractors import modality_of
-from affectflow.models import FOLD_KINDS, FRAME_KINDS, SEQUENCE_KINDS
+from affectflow.models import E2E_KINDS, FOLD_KINDS, FRAME_KINDS, SEQUENCE_KINDS
 from affectflow.models.late_fusion import inputs as late_fusion_inputs_mod
 from affectflow.models.late_fusion import report as late_fusion_report
 
@@ -115,7 +115,8 @@ def fold_models():
 
 
 def dataset_fold_models(dataset):
-    return [m for m in dataset_models(dataset) if config["models"][m]["kind"] in FOLD_KINDS]
+    """The dataset's models trained per fold, each after the unimodal networks it is initialised from."""
+    return with_pretrained([m for m in dataset_models(dataset) if config["models"][m]["kind"] in FOLD_KINDS])
 
 
 def fold_runs(dataset):
@@ -136,6 +137,8 @@ def fold_model_targets(dataset):
         targets.append(f"{RESULTS}/tables/{dataset}/tzirakis_table6.md")
     if "jmt" in kinds:
         targets.append(f"{RESULTS}/tables/{dataset}/waligora_table1.md")
+    if kinds & set(E2E_KINDS):
+        targets.append(f"{RESULTS}/tables/{dataset}/tzirakis_table2.md")
     if attention_plot_models(dataset):
         targets.append(f"{RESULTS}/plots/{dataset}/tzirakis_attention.png")
     return targets
@@ -310,7 +313,7 @@ def extractor_gpus(wildcards):
     kind = params["kind"]
     if kind in NEURAL_KINDS or kind.startswith("face_"):
         return 1
-    if kind.startswith("text_"):
+    if kind.startswith("text_") or kind == "word_embeddings":
         return gpu_for(params.get("device"))
     return 0
 
@@ -349,6 +352,28 @@ def model_inputs(wildcards):
         "features": [f"{RESULTS}/features/{wildcards.dataset}/{ex}/{s}.parquet"
                      for ex in affectflow.core.config.model_features(config, wildcards.model) for s in ss],
     }
+
+
+def model_face_caches(dataset, model):
+    """The face detection caches (Parquet + crops) an end-to-end visual network reads, itself or through ``pretrained``."""
+    detectors = [config["models"][m]["faces"] for m in with_pretrained([model]) if "faces" in config["models"][m]]
+    return [f"{RESULTS}/faces/{dataset}/{d}/{s}.{ext}" for d in dict.fromkeys(detectors) for s in sessions(dataset)
+            for ext in ("parquet", "crops.npz")]
+
+
+def fold_model_inputs(wildcards):
+    """A fold job's inputs; a ``tzirakis_e2e_fusion`` adds its unimodal networks' checkpoints of the same fold and repeat."""
+    cfg = config["models"][wildcards.model]
+    checkpoints = []
+    if cfg["kind"] == "tzirakis_e2e_fusion" and cfg["init_from_pretrained"]:
+        checkpoints = [f"{RESULTS}/models/{wildcards.dataset}/{p}/fold{wildcards.fold}/repeat{wildcards.repeat}/checkpoint.pt"
+                       for p in cfg["pretrained"]]
+    return {**model_inputs(wildcards), "faces": model_face_caches(wildcards.dataset, wildcards.model), "pretrained": checkpoints}
+
+
+def fold_pretrained_names(wildcards):
+    cfg = config["models"][wildcards.model]
+    return list(cfg["pretrained"]) if cfg["kind"] == "tzirakis_e2e_fusion" and cfg["init_from_pretrained"] else []
 
 
 def sequence_model_inputs(wildcards):

@@ -1,7 +1,9 @@
 # The sequence core's training jobs, shared by the neural model families: one job per
 # (dataset, model, repeat) for the DLSTM family (tables in rules/dlstm.smk), one per
-# (dataset, model, fold, repeat) for the kinds trained on folds, Tzirakis et al.'s attention fusion
-# and Waligora et al.'s JMT (tables in rules/attention_fusion.smk and rules/jmt.smk).
+# (dataset, model, fold, repeat) for the kinds trained on folds, Tzirakis et al.'s attention fusion and
+# end-to-end networks and Waligora et al.'s JMT (tables in rules/attention_fusion.smk and rules/jmt.smk).
+# A tzirakis_e2e_fusion job waits for its unimodal networks' jobs of the same fold and repeat, whose
+# checkpoints initialise it (fold_model_inputs).
 
 
 rule train_sequence_model:
@@ -35,7 +37,7 @@ rule train_sequence_model:
 
 rule train_sequence_fold:
     input:
-        unpack(model_inputs),
+        unpack(fold_model_inputs),
     output:
         predictions=f"{RESULTS}/predictions/{{dataset}}/{{model}}/fold{{fold}}/repeat{{repeat}}.parquet",
         checkpoint=f"{RESULTS}/models/{{dataset}}/{{model}}/fold{{fold}}/repeat{{repeat}}/checkpoint.pt",
@@ -46,7 +48,8 @@ rule train_sequence_fold:
         fold=r"official|\d+",
         repeat=r"\d+",
     params:
-        models=lambda wc: {wc.model: config["models"][wc.model]},
+        models=lambda wc: sequence_model_configs(wc.model),
+        pretrained=fold_pretrained_names,
         manifest=fold_partitions,
         dimensions=lambda wc: config["datasets"][wc.dataset]["dimensions"],
         seed=config["seed"],

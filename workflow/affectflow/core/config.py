@@ -85,10 +85,14 @@ def validate(cfg: dict, source: str = "config") -> dict:
 
 def model_features(cfg: dict, name: str) -> list[str]:
     """Extractor names a model reads: ``features``, the extractors of its ``modalities``, or those
-    of the ``pretrained`` models it fuses."""
+    of the ``pretrained`` models it fuses (end-to-end models: their word or waveform store)."""
     model = cfg["models"][name]
     if "features" in model:
         return list(model["features"])
+    if model["kind"] in ("tzirakis_e2e_text", "tzirakis_e2e_audio"):  # raw inputs from a store (the visual one reads face caches)
+        return [model["words"] if "words" in model else model["waveform"]]
+    if model["kind"] == "tzirakis_e2e_visual":
+        return []
     if "modalities" in model:
         return list(dict.fromkeys(ex for exs in model["modalities"].values() for ex in exs))
     return list(dict.fromkeys(ex for p in model.get("pretrained", []) if p in cfg["models"] for ex in model_features(cfg, p)))
@@ -101,6 +105,12 @@ def check_references(cfg: dict, source: str = "config") -> None:
         for p in model.get("pretrained", []):
             if p not in cfg["models"]:
                 problems.append(f"models/{m}/pretrained: '{p}' is not defined under models")
+            elif model["kind"] == "tzirakis_e2e_fusion":
+                if not cfg["models"][p]["kind"].startswith("tzirakis_e2e_") or cfg["models"][p]["kind"] == "tzirakis_e2e_fusion":
+                    problems.append(f"models/{m}/pretrained: '{p}' is a '{cfg['models'][p]['kind']}' model; a tzirakis_e2e_fusion fuses "
+                                    "tzirakis_e2e_text/audio/visual models")
+                elif (cfg["models"][p].get("folds", 0), cfg["models"][p].get("fold_by", "speaker")) != (model.get("folds", 0), model.get("fold_by", "speaker")):
+                    problems.append(f"models/{m}/pretrained: '{p}' has other folds than '{m}' (its checkpoints of the same fold initialise '{m}')")
             elif cfg["models"][p]["kind"] != "dlstm":
                 problems.append(f"models/{m}/pretrained: '{p}' is a '{cfg['models'][p]['kind']}' model; only dlstm networks can be fused")
     for ds, d in cfg["datasets"].items():
@@ -137,6 +147,12 @@ def check_references(cfg: dict, source: str = "config") -> None:
     for name, t in cfg.get("temporal_aggregation", {}).items():
         if t["detector"] not in cfg.get("face_detectors", {}):
             problems.append(f"temporal_aggregation/{name}/detector: '{t['detector']}' is not defined under face_detectors")
+    for m, model in cfg["models"].items():
+        if "faces" in model and model["faces"] not in cfg.get("face_detectors", {}):
+            problems.append(f"models/{m}/faces: '{model['faces']}' is not defined under face_detectors")
+        for key, kind in (("words", "word_embeddings"), ("waveform", "waveform_chunks")):
+            if key in model and cfg["features"].get(model[key], {}).get("kind") != kind:
+                problems.append(f"models/{m}/{key}: '{model[key]}' is not a {kind} extractor under features")
     for name, f in cfg["features"].items():
         if "detector" in f and f["detector"] not in cfg.get("face_detectors", {}):
             problems.append(f"features/{name}/detector: '{f['detector']}' is not defined under face_detectors")

@@ -28,6 +28,7 @@ KINDS: dict[str, tuple[str, str]] = {
     "whisper_encoder": ("affectflow.extractors.whisper_encoder:WhisperEncoderExtractor", "audio"),
     "waveform_chunks": ("affectflow.extractors.waveform:WaveformChunksExtractor", "audio"),
     "text_embedding": ("affectflow.extractors.text:TextEmbeddingExtractor", "text"),
+    "word_embeddings": ("affectflow.extractors.words:WordEmbeddingsExtractor", "text"),
     "text_e5": ("affectflow.extractors.text:E5Extractor", "text"),
     "text_logits": ("affectflow.extractors.text:TextLogitsExtractor", "text"),
     "vader": ("affectflow.extractors.text:VaderExtractor", "text"),

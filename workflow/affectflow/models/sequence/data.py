@@ -61,6 +61,7 @@ class SequenceData:
     modalities: Modalities
     dims: list[str]
     feature_columns: dict[str, list[str]] = field(default_factory=dict)
+    raw_shapes: dict[str, tuple[int, ...]] = field(default_factory=dict)  # raw inputs (sequence.raw): per-frame shape
 
     @property
     def hop_s(self) -> float:
@@ -68,8 +69,9 @@ class SequenceData:
         return float(np.median(np.concatenate([s.t_end - s.t_start for s in self.sessions])))
 
     @property
-    def input_dims(self) -> dict[str, int]:
-        return {m: len(cols) for m, cols in self.feature_columns.items()}
+    def input_dims(self) -> dict[str, int | tuple[int, ...]]:
+        """Feature modalities: columns per frame; raw modalities (``sequence.raw``): the per-frame shape."""
+        return {**{m: len(cols) for m, cols in self.feature_columns.items()}, **self.raw_shapes}
 
     def partition(self, *names: str) -> list[SessionArrays]:
         return [s for s in self.sessions if s.partition in names]

@@ -5,7 +5,9 @@ keys it reads (defaults in the config schema):
 
 - ``dlstm``, ``dlstm_fusion``, ``dlstm_av``: Lucas et al.'s DLSTM family (``affectflow.models.dlstm.network``);
 - ``attention_fusion``: Tzirakis et al.'s fusion strategies (``affectflow.models.attention_fusion.network``);
-- ``jmt``: Waligora et al.'s joint multimodal transformer (``affectflow.models.jmt.network``).
+- ``jmt``: Waligora et al.'s joint multimodal transformer (``affectflow.models.jmt.network``);
+- ``tzirakis_e2e_text|audio|visual|fusion``: Tzirakis et al.'s end-to-end networks on raw inputs
+  (``affectflow.models.tzirakis_e2e.model``; data from ``sequence.raw``, no input reduction).
 
 The DLSTM kinds train one job per repeat; the other two one job per (fold, repeat), each fold's
 partitions given in ``manifest`` (``affectflow.evaluation.folds``). Repeat ``r`` uses seed ``seed + r``.
@@ -26,7 +28,9 @@ from ...core.store import atomic_path
 from ..attention_fusion import network as attention_fusion
 from ..dlstm import network as dlstm
 from ..jmt import network as jmt
+from ..tzirakis_e2e import model as tzirakis_e2e
 from . import data as seqdata
+from . import raw as seqraw
 from .base import SequenceModel
 from .train import TrainConfig, fit, predict, prediction_table, seed_everything
 
@@ -52,7 +56,8 @@ def model_modalities(name: str, models: dict) -> seqdata.Modalities:
 
 # kind -> builder(name, models, input_dims, n_outputs, pretrained_checkpoints, hop_s=…). A new kind adds its
 # builder to its family's BUILDERS, its name to a kind list of affectflow.models and its block to the config schema.
-BUILDERS: dict[str, Callable[..., SequenceModel]] = {**dlstm.BUILDERS, **attention_fusion.BUILDERS, **jmt.BUILDERS}
+BUILDERS: dict[str, Callable[..., SequenceModel]] = {**dlstm.BUILDERS, **attention_fusion.BUILDERS, **jmt.BUILDERS,
+                                                   **tzirakis_e2e.BUILDERS}
 
 
 def build(name: str, models: dict, input_dims: dict[str, int], n_outputs: int,
@@ -80,15 +85,20 @@ def reduction_partitions(name: str, models: dict) -> list[str]:
 def train_repeat(*, dataset: str, name: str, models: dict, manifest: pd.DataFrame, dims: list[str], repeat: int, seed: int,
                  predictions: str | Path, checkpoint: str | Path, history: str | Path, info: str | Path,
                  pretrained_checkpoints: dict[str, str | Path] | None = None, labels_root: str | Path = "results/labels",
-                 features_root: str | Path = "results/features") -> dict:
+                 features_root: str | Path = "results/features", faces_root: str | Path = "results/faces") -> dict:
     """Train repeat ``repeat`` of model ``name`` and write predictions, checkpoint, history and info."""
     cfg = models[name]
     train_cfg = TrainConfig.from_dict(cfg, seed=seed + repeat)
     seed_everything(train_cfg.seed)
-    modalities = model_modalities(name, models)
-    data = seqdata.load(dataset, manifest, modalities, dims, cfg.get("standardise", "speaker"), labels_root, features_root)
-    data, reductions = seqdata.reduce_wide_extractors(data, cfg.get("input_components", 16), reduction_partitions(name, models),
-                                                      cfg.get("input_components_above", 128))
+    if cfg["kind"] in tzirakis_e2e.E2E_KINDS:
+        specs = tzirakis_e2e.raw_spec(name, models)
+        modalities = {m: [str(v) for k, v in s.items() if k in seqraw.SOURCES] for m, s in specs.items()}
+        data, reductions = seqraw.load(dataset, manifest, specs, dims, labels_root, features_root, faces_root), []
+    else:
+        modalities = model_modalities(name, models)
+        data = seqdata.load(dataset, manifest, modalities, dims, cfg.get("standardise", "speaker"), labels_root, features_root)
+        data, reductions = seqdata.reduce_wide_extractors(data, cfg.get("input_components", 16), reduction_partitions(name, models),
+                                                          cfg.get("input_components_above", 128))
     for red in reductions:
         log.info("input reduction: %s", red.summary())
     model = build(name, models, data.input_dims, len(dims), pretrained_checkpoints, hop_s=data.hop_s)
