@@ -10,6 +10,10 @@ dyad, recording) where it has one, else the speakers. In nested CV the model of 
 chosen per outer fold too (``selected``: the kind with the best inner-CV CCC on that fold's
 training rows predicts its held-out rows), so no choice ever sees a scored label.
 
+Cost: the tuning folds (``inner_folds``) are their own setting, and every fit sees at most
+``max_fit_rows`` training rows (the frame stride, :func:`fit_step`: neighbouring frames are near
+copies) while every held-out row is predicted and scored.
+
 Held-out rows whose inputs exactly equal a training row's are counted and warned about (in the
 log and ``training.json``): partners of one conversation often share near-identical features, and
 a KNN then copies the partner's label — group by conversation, not by session or speaker.
