@@ -11,7 +11,7 @@ planned, and the held-out CCC per dimension of the selected fused model against 
 system and the plain mean of all systems.
 
     python benchmarks/late_fusion_cost.py                      # schema defaults, all nine model kinds
-    python benchmarks/late_fusion_cost.py --set trials=10 folds=5 inner_folds=5 max_fit_rows=0 ff.epochs=60  # the old defaults
+    python benchmarks/late_fusion_cost.py --set trials=10 inner_folds=5 max_fit_rows=null ff.epochs=60  # the old defaults
     python benchmarks/late_fusion_cost.py --smoke              # CI: 6 sessions of 20 s, knn and the averages
 
 Timings depend on the machine and its load: say which when quoting them.
