@@ -39,7 +39,9 @@ rule fuse_combination:
         seed=config["seed"],
     log:
         f"{RESULTS}/logs/fusion/{{dataset}}/{{fusion}}/{{combination}}.log",
-    threads: 2
+    # every fit is small (max_fit_rows): the trees run 5-20x slower on 2 threads of a busy 2-core machine
+    # than on one, so a job takes one core and two combinations run side by side
+    threads: 1
     resources:
         mem_mb=4000,
     conda:

@@ -86,3 +86,14 @@ def test_clip_corpus_smoke():
     rows = dict(re.findall(r"^\| (one job per \(clip, extractor\)|shards of ~300 s) \| ([0-9]+) \|", out, re.MULTILINE))
     # 200 clips x 2 extractors one job each + manifest; sharded: ~500 s of clips -> 2 shards per extractor + manifest
     assert rows == {"one job per (clip, extractor)": "401", "shards of ~300 s": "5"}, out
+
+
+def test_late_fusion_cost_smoke():
+    out = run("late_fusion_cost.py")
+    cost = re.search(rf"^wall ({NUMBER}) s, fits ([0-9]+) \(planned_fits ([0-9]+)\)", out, re.MULTILINE)
+    assert cost and cost[2] == cost[3] and int(cost[2]) > 0, out
+    rows = re.findall(rf"^\| (arousal|valence) \| (-?{NUMBER}) \| (-?{NUMBER}) \| (-?{NUMBER}) \| [+-]{NUMBER} \| [+-]{NUMBER} \| .+ \|$",
+                      out, re.MULTILINE)
+    assert [r[0] for r in rows] == ["arousal", "valence"], out
+    # 3 synthetic systems with independent errors: the fused prediction is above the best one alone
+    assert all(float(sel) > float(best) for _, sel, _, best in rows), out

@@ -65,3 +65,14 @@ def test_schema_errors_are_one_line_per_problem_naming_the_key(cfg):
     assert lines[1:] == ["  at datasets/demo: 'adapter' is a required property",
                          "  at datasets/demo/hop_s: 'fast' is not of type 'number'",
                          "  at features/egemaps_lld/level: 'frames' is not one of ['lld', 'functionals']"]
+
+
+def test_late_fusion_defaults_are_the_schemas_in_code_too():
+    """A fusion run without the schema (tests, benchmarks) gets the same cheap defaults as the rule."""
+    from affectflow.models.late_fusion import models, pipeline
+
+    fusion = config.fusion_defaults({"modalities": {"a": [{"avec": "x"}]}, "models": ["knn"]})
+    assert {k: fusion[k] for k in pipeline.DEFAULTS} == pipeline.DEFAULTS
+    assert fusion["ff"]["epochs"] == models.FF_DEFAULTS["epochs"]
+    with pytest.raises(config.ConfigError, match="at max_fit_rows: 0 is less than the minimum of 1"):
+        config.fusion_defaults({"modalities": {"a": [{"avec": "x"}]}, "models": ["knn"], "max_fit_rows": 0})

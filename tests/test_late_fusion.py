@@ -406,3 +406,22 @@ def test_the_documented_cost_model_counts_the_fits_and_each_runs_every_modality_
     assert info["planned_fits"] == 2 * 3 * 7 + 2 * 3 * 4 + 3 * 4 == 78
     assert info["fits"] == info["planned_fits"]
     assert training.planned_fits(["svr"], ["arousal"], trials=10, inner_folds=5, outer_folds=5) == 255
+
+
+def test_the_frame_stride_thins_the_fits_but_every_frame_is_predicted_and_scored(tmp_path):
+    roots, manifest = make_corpus(tmp_path, n_speakers=6, sessions_per_speaker=1, duration_s=20)
+    system = write_predictions(tmp_path, roots, manifest, "system", {"arousal": 0.8, "valence": 0.8})
+    modalities = {"x": [{"avec": str(system)}]}
+    pred, scores, info = fuse(roots, manifest, modalities, ["knn", "wmean"], folds=3, inner_folds=2, trials=2, max_fit_rows=200)
+    # 6 × 200 frames; an outer fold trains on 4 sessions = 800 frames -> every 4th frame, 200 rows per fit
+    assert (info["fit_step"], info["fit_rows"]) == (4, 200)
+    assert (scores["n"] == 1200).all() and pred["knn:arousal_pred"].notna().all()
+    # inner folds are their own setting: knn 2 dims × 3 outer × (2 trials × 2 inner + 1), wmean 2 × 3 × (2 + 1)
+    assert info["planned_fits"] == info["fits"] == 2 * 3 * 5 + 2 * 3 * 3
+    _, every, every_info = fuse(roots, manifest, modalities, ["knn"], folds=3, inner_folds=2, trials=2, max_fit_rows=None)
+    assert (every_info["fit_step"], every_info["fit_rows"]) == (1, 800)
+    # neighbouring frames are near copies: a quarter of them tunes and fits about as well
+    thin = scores.set_index(["kind", "dimension"])["ccc"]
+    full = every.set_index(["kind", "dimension"])["ccc"]
+    for d in DIMS:
+        assert thin["knn", d] > 0.5 and abs(thin["knn", d] - full["knn", d]) < 0.1

@@ -83,6 +83,17 @@ def validate(cfg: dict, source: str = "config") -> dict:
     return cfg
 
 
+def fusion_defaults(fusion: dict, source: str = "fusion") -> dict:
+    """One ``fusions:`` entry validated on its own, with the schema's defaults filled in place (what the
+    late-fusion rules receive), for code that runs a fusion without a whole config (benchmarks)."""
+    sch = schema()
+    validator = _with_defaults(jsonschema.Draft202012Validator)({"$defs": sch["$defs"], "$ref": "#/$defs/fusion"})
+    problems = [f"at {'/'.join(map(str, e.absolute_path)) or '(top level)'}: {_message(e)}" for e in validator.iter_errors(fusion)]
+    if problems:
+        raise ConfigError(f"{source}: invalid fusion\n" + "\n".join("  " + p for p in problems))
+    return fusion
+
+
 def model_features(cfg: dict, name: str) -> list[str]:
     """Extractor names a model reads: ``features``, the extractors of its ``modalities``, or those
     of the ``pretrained`` models it fuses (end-to-end models: their word or waveform store)."""

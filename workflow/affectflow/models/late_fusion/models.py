@@ -34,7 +34,7 @@ TUNED = ("knn", "svr", "xgb", "lgbm")
 AVERAGES = ("mean", "wmean", "best_input")
 NAMES = {"knn": "KNN", "ff": "FF", "svr": "SVR", "xgb": "XGB", "lgbm": "LGBM", "ff_mt": "FF-MT",
          "mean": "Mean", "wmean": "CV-weighted mean", "best_input": "Best input"}
-FF_DEFAULTS = {"hidden": 64, "lr": 5e-3, "epochs": 60, "batch_size": 40, "dropout": 0.1, "dev_fraction": 0.2}
+FF_DEFAULTS = {"hidden": 64, "lr": 5e-3, "epochs": 10, "batch_size": 40, "dropout": 0.1, "dev_fraction": 0.2}
 
 
 def suggest(kind: str, trial, n_rows: int = 10**6) -> dict:

@@ -12,6 +12,10 @@ from . import inputs, label_shift, segment_tables, training
 
 log = logging.getLogger(__name__)
 
+# the schema's defaults (config.schema.yaml, $defs/fusion), for code that runs a fusion dict without it;
+# chosen so that ~40k frames, 9 inputs and every model kind take minutes on 2 cores (benchmarks/late_fusion_cost.py)
+DEFAULTS = {"trials": 5, "folds": 5, "inner_folds": 3, "max_fit_rows": 1500}
+
 
 def load_segments(unit: dict, table: pd.DataFrame, dataset: str, roots: inputs.Roots) -> pd.DataFrame:
     """The segments of a ``rolling``, ``segmenter`` or ``table`` unit for the sessions of ``table``."""
@@ -187,16 +191,18 @@ def run_combination(dataset: str, manifest: pd.DataFrame, fusion: dict, combinat
                     shift: dict | None = None):
     """One Table 1 row's job; ``shift`` is the fusion's shared label-shift record (:func:`shift_record`)."""
     modalities = {m: fusion["modalities"][m] for m in combination}
-    folds = int(fusion.get("folds", 5))
+    folds = int(fusion.get("folds", DEFAULTS["folds"]))
     table, cols, chosen = combination_table(dataset, manifest, modalities, dims, fusion.get("unit", {"kind": "frames"}),
                                             int(fusion.get("context_frames", 0)), fusion.get("standardise"), roots,
                                             fusion.get("emotion_targets"), folds, variance, shift)
     outer = chosen.pop("outer", None)
     n_unusable = int((~(table["label_valid"].to_numpy(dtype=bool) & np.isfinite(table[dims].to_numpy(dtype=np.float64)).all(axis=1))).sum())
     check_drops(chosen["counts"], n_unusable, float(fusion.get("max_dropped_fraction", 0.5)), f"fusion combination {'+'.join(combination)}")
-    tuner = training.Tuner(trials=int(fusion.get("trials", 10)), folds=folds, seed=seed,
+    tuner = training.Tuner(trials=int(fusion.get("trials", DEFAULTS["trials"])), folds=folds, seed=seed,
                            variance=variance, ff=fusion.get("ff", {}), n_jobs=n_jobs,
-                           scale_output=bool(fusion.get("scale_output", False)))
+                           scale_output=bool(fusion.get("scale_output", False)),
+                           inner_folds=int(fusion.get("inner_folds", DEFAULTS["inner_folds"])),
+                           max_fit_rows=fusion.get("max_fit_rows", DEFAULTS["max_fit_rows"]))
     np.random.seed(seed)
     pred, scores, info = training.run(table, cols, dims, list(fusion["models"]), tuner, outer=outer)
     shifts = chosen.get("label_shift", {})

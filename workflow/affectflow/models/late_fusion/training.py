@@ -10,6 +10,10 @@ dyad, recording) where it has one, else the speakers. In nested CV the model of 
 chosen per outer fold too (``selected``: the kind with the best inner-CV CCC on that fold's
 training rows predicts its held-out rows), so no choice ever sees a scored label.
 
+Cost: the tuning folds (``inner_folds``) are their own setting, and every fit sees at most
+``max_fit_rows`` training rows (the frame stride, :func:`fit_step`: neighbouring frames are near
+copies) while every held-out row is predicted and scored.
+
 Held-out rows whose inputs exactly equal a training row's are counted and warned about (in the
 log and ``training.json``): partners of one conversation often share near-identical features, and
 a KNN then copies the partner's label — group by conversation, not by session or speaker.
@@ -48,9 +52,15 @@ def dim_ccc(Y: np.ndarray, P: np.ndarray, variance: str) -> list[float]:
 
 
 class Tuner:
+    """``folds``: the outer folds of nested CV; ``inner_folds`` (default: ``folds``): the tuning folds, in both
+    modes; ``max_fit_rows``: at most this many training rows enter any fit (:func:`fit_step`; None = all)."""
+
     def __init__(self, trials: int = 10, folds: int = 5, seed: int = 0, variance: str = "population",
-                 ff: dict | None = None, n_jobs: int = 1, scale_output: bool = False):
+                 ff: dict | None = None, n_jobs: int = 1, scale_output: bool = False, inner_folds: int | None = None,
+                 max_fit_rows: int | None = None):
         self.trials, self.folds, self.seed, self.variance = trials, folds, seed, variance
+        self.inner_folds = int(inner_folds or folds)
+        self.max_fit_rows = int(max_fit_rows) if max_fit_rows else None
         self.ff, self.n_jobs, self.scale_output = ff or {}, n_jobs, scale_output
         self.prediction_columns: dict[str, list[int]] = {}  # per dimension: the inputs that predict it (for the averages)
         self.task: list[str] = []
@@ -67,7 +77,7 @@ class Tuner:
 
     def cv_predict(self, kind, params, X, Y, groups) -> np.ndarray:
         oof = np.full(Y.shape, np.nan)
-        for tr, te in speaker_folds(groups, self.folds):
+        for tr, te in speaker_folds(groups, self.inner_folds):
             model = self.build(kind, params, Y.shape[1]).fit(X[tr], Y[tr], groups[tr])
             oof[te] = model.predict(X[te])
         return oof
@@ -78,7 +88,7 @@ class Tuner:
             params = self.fixed(kind)
             return params, dim_ccc(Y, self.cv_predict(kind, params, X, Y, groups), self.variance)
 
-        n_rows = min(len(tr) for tr, _ in speaker_folds(groups, self.folds))
+        n_rows = min(len(tr) for tr, _ in speaker_folds(groups, self.inner_folds))
 
         def objective(trial):
             per_dim = dim_ccc(Y, self.cv_predict(kind, models.suggest(kind, trial, n_rows), X, Y, groups), self.variance)
@@ -92,6 +102,7 @@ class Tuner:
 
 
 def _fit_official(tuner, kind, X, Y, groups, partition, usable):
+    """``usable``: rows with a target that may enter a fit (the frame stride applied)."""
     pool = usable & np.isin(partition, ["train", "devel"])
     params, cv = tuner.tune(kind, X[pool], Y[pool], groups[pool])
     train, devel = usable & (partition == "train"), usable & (partition == "devel")
@@ -102,13 +113,14 @@ def _fit_official(tuner, kind, X, Y, groups, partition, usable):
     return model.predict(X), {"params": params, "cv_ccc": cv}
 
 
-def _fit_nested(tuner, kind, X, task, outer, groups):
-    """``outer``: (held-out mask, targets table, usable mask) per outer fold; each fold's choices see its training rows only."""
+def _fit_nested(tuner, kind, X, task, outer, groups, fit):
+    """``outer``: (held-out mask, targets table, usable mask) per outer fold; each fold's choices see its training rows only,
+    and of those the rows of ``fit`` (the frame stride); every held-out row is predicted."""
     pred = np.full((len(X), len(task)), np.nan)
     folds = []
     for held, targets, usable in outer:
         Y = targets[task].to_numpy(dtype=np.float64)
-        tr = usable & ~held
+        tr = usable & ~held & fit
         params, cv = tuner.tune(kind, X[tr], Y[tr], groups[tr])
         model = tuner.build(kind, params, Y.shape[1]).fit(X[tr], Y[tr], groups[tr])
         pred[held] = model.predict(X[held])
@@ -186,6 +198,17 @@ def planned_fits(kinds: list[str], dims: list[str], trials: int, inner_folds: in
     return total
 
 
+def fit_step(n_training_rows: int, max_fit_rows: int | None) -> int:
+    """The frame stride of the fits: every k-th row, k = ceil(training rows / ``max_fit_rows``) (1 = every row)."""
+    return max(1, -(-int(n_training_rows) // int(max_fit_rows))) if max_fit_rows else 1
+
+
+def stride_mask(n_rows: int, step: int) -> np.ndarray:
+    """Every ``step``-th row of the table (sessions one after the other, frames in time order): on frames every
+    k-th frame of each session; on clips or segments every k-th one."""
+    return np.arange(n_rows) % max(1, int(step)) == 0
+
+
 def official_split(partition: np.ndarray) -> bool:
     return bool((partition == "test").any() and (partition == "train").any())
 
@@ -216,9 +239,14 @@ def run(table: pd.DataFrame, input_cols: list[str], dims: list[str], kinds: list
             "n_groups": int(len(np.unique(groups[usable]))), "models": {}}
     folds = None if official else _outer_folds(table, dims, groups, usable, tuner.folds, outer)
     splits = [(usable & np.isin(partition, ["train", "devel"]), partition == "test")] if official else [(ok & ~held, held) for held, _, ok in folds]
-    info["planned_fits"] = sum(planned_fits(kinds, dims, tuner.trials, min(tuner.folds, len(np.unique(groups[tr])))) for tr, _ in splits)
-    log.info("cost: %d model fits (%s; outer folds × (trials × inner folds + 1) per model and dimension) on ≤ %d rows × %d inputs",
-             info["planned_fits"], ", ".join(kinds), int(usable.sum()), X.shape[1])
+    # the frame stride: neighbouring frames are near copies, so fits see every k-th training row; every row is predicted and scored
+    step = fit_step(max(int(tr.sum()) for tr, _ in splits), tuner.max_fit_rows)
+    fit = stride_mask(len(table), step)
+    info["fit_step"], info["fit_rows"] = step, max(int((tr & fit).sum()) for tr, _ in splits)
+    info["planned_fits"] = sum(planned_fits(kinds, dims, tuner.trials, min(tuner.inner_folds, len(np.unique(groups[tr & fit]))))
+                               for tr, _ in splits)
+    log.info("cost: %d model fits (%s; outer folds × (trials × inner folds + 1) per model and dimension) on ≤ %d rows "
+             "(every %d. training row) × %d inputs", info["planned_fits"], ", ".join(kinds), info["fit_rows"], step, X.shape[1])
     n_fits_before = tuner.n_fits
     matches = sum(exact_matches(X, tr, te) for tr, te in splits)
     info["held_out_exact_matches"] = matches
@@ -242,11 +270,11 @@ def run(table: pd.DataFrame, input_cols: list[str], dims: list[str], kinds: list
     for kind in kinds:
         for task in tasks(kind, dims):
             tuner.task = list(task)
-            log.info("%s %s: tuning on %d rows × %d inputs", kind, task, int(usable.sum()), X.shape[1])
+            log.info("%s %s: tuning on ≤ %d rows × %d inputs", kind, task, info["fit_rows"], X.shape[1])
             if official:
-                P, fit_info = _fit_official(tuner, kind, X, table[task].to_numpy(dtype=np.float64), groups, partition, usable)
+                P, fit_info = _fit_official(tuner, kind, X, table[task].to_numpy(dtype=np.float64), groups, partition, usable & fit)
             else:
-                P, fit_info = _fit_nested(tuner, kind, X, task, folds, groups)
+                P, fit_info = _fit_nested(tuner, kind, X, task, folds, groups, fit)
             info["models"][f"{kind}:{'+'.join(task)}"] = fit_info
             for j, dim in enumerate(task):
                 pred[f"{kind}:{dim}_pred"] = P[:, j]
