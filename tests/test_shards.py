@@ -219,3 +219,35 @@ def test_a_changed_clip_reruns_only_its_shard_in_every_branch(av_run, tmp_path):
     words.write_text(words.read_text() + "\n")
     plan = snakemake(work, "-n", *LABEL_TARGETS).stdout
     assert {j.rule for j in planned_jobs(plan)} == {f"extract_text_shard_clips_vader_{k}", "all"}, plan
+
+
+@pytest.mark.parametrize("setting,expected", [
+    (None, {"extract_audio_shard_few_egemaps_func_0": 1}),           # absent: on, the schema's defaults
+    (True, {"extract_audio_shard_few_egemaps_func_0": 1}),
+    ({"target_s": 3}, None),                                         # 2 buckets: computed below
+    (False, {"extract_audio": 3}),                                    # one job per session
+    ({"max_session_s": 1}, {"extract_audio": 3}),                     # no session short enough
+])
+def test_shards_are_automatic_for_short_clips_and_switched_off_by_false(tmp_path, setting, expected):
+    (tmp_path / "media").mkdir()
+    rows = ["session,speaker,audio"]
+    for s in ("a", "b", "c"):
+        sf.write(tmp_path / f"media/{s}.wav", np.zeros(32000, np.float32), 16000)  # 2 s each
+        rows.append(f"{s},p,media/{s}.wav")
+    (tmp_path / "corpus.csv").write_text("\n".join(rows) + "\n")
+    cfg = yaml.safe_load((REPO / "config.yaml").read_text())
+    cfg["datasets"] = {"few": {"adapter": "csv", "options": {"path": "corpus.csv"}, "features": ["egemaps_func"]}}
+    if setting is not None:
+        cfg["datasets"]["few"]["shards"] = setting
+    cfg.pop("fusions")
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(cfg))
+    counts = {}
+    for j in planned_jobs(snakemake(tmp_path, "-n").stdout):
+        if j.rule.startswith("extract_audio"):
+            counts[j.rule] = counts.get(j.rule, 0) + 1
+    # 6 s of clips: one shard at the default 300 s; at 3 s, 2 buckets (which hold 2 + 1 clips, or 3 + 0)
+    if expected is None:
+        plan = shards.plan({"a": 2.0, "b": 2.0, "c": 2.0}, 30, 3)
+        expected = {f"extract_audio_shard_few_egemaps_func_{k}": 1 for k in plan}
+        expected |= {"extract_audio": 3 - sum(map(len, plan.values()))} if sum(map(len, plan.values())) < 3 else {}
+    assert counts == expected
