@@ -498,9 +498,10 @@ def temporal_targets(dataset):
 
 # ---- shards of short sessions (affectflow.core.shards; rules/shards.smk)
 #
-# Each per-session rule below has a shard branch: a function giving, for one dataset, the sessions
-# it can shard (those the per-session rule would accept: a session it would refuse keeps its own job
-# and its error) and one ShardJob per shard. rules/shards.smk turns every ShardJob into a rule.
+# Each sharded per-session rule has a branch function below: for one dataset, the sessions it can
+# shard (those the per-session rule would accept: a session it would refuse keeps its own job and
+# its error) and, per shard, a job (name, input, output, params, log, threads, resources, local,
+# env, script) that rules/shards.smk turns into a rule.
 
 from types import SimpleNamespace
 
@@ -568,16 +569,16 @@ def _rows(dataset):
     return MANIFESTS[dataset].table.to_dict(orient="records")
 
 
-def _extractor_shard(ds, ex, k, members, branch, files, media, outputs=None, **rule):
+def _extractor_shard(ds, ex, k, members, branch, files, media, mem_mb, params=None):
     # one extractor on the sessions of one shard: scripts/extract_shard.py (the extractor loaded once)
     wc = SimpleNamespace(dataset=ds, extractor=ex)
     return SimpleNamespace(
         name=f"extract_{branch}_shard_{ds}_{ex}_{k}", input=files,
         output=[f"{RESULTS}/features/{ds}/{ex}/{s}.parquet" for s in members],
-        params={"extractor_name": ex, "extractor": rule.pop("params", config["features"][ex]),
+        params={"extractor_name": ex, "extractor": params if params is not None else config["features"][ex],
                 "hop_s": config["datasets"][ds]["hop_s"], "media": media},
         log=[f"{RESULTS}/logs/features/{ds}/{ex}/shard{k}.log"], threads=extractor_threads(wc),
-        resources={"mem_mb": rule.pop("mem_mb"), "gpu": extractor_gpus(wc)}, local=False, script="../scripts/extract_shard.py",
+        resources={"mem_mb": mem_mb, "gpu": extractor_gpus(wc)}, local=False, script="../scripts/extract_shard.py",
         env=f"../envs/{branch}.yaml")
 
 

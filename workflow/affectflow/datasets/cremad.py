@@ -7,9 +7,10 @@ for use as alternative targets. CREMA-D has no official split: partition stays e
 use speaker(actor)-disjoint folds.
 
 ``file_list`` (optional; relative paths against ``root``): the official ``SentenceFilenames.csv``
-(a ``Filename`` column) or any one-name-per-line list. The manifest then has exactly its clips; a listed clip whose media are not on disk gets the official paths
-(``VideoFlash/{clip}.flv``, ``AudioWAV/{clip}.wav``), which the workflow reports as missing files,
-and a clip on disk that the list lacks is an error. Without it, the clips are those found on disk.
+(a ``Filename`` column) or any one-name-per-line list. The manifest then has exactly its clips: a
+listed clip with no media on disk gets the official paths (``VideoFlash/{clip}.flv``,
+``AudioWAV/{clip}.wav``), which the workflow reports as missing files, and a clip on disk that the
+list lacks is an error. Without it, the clips are those found on disk.
 """
 from __future__ import annotations
 
