@@ -1,7 +1,9 @@
 """Shards of short sessions (affectflow.core.shards, rules/audio.smk): the assignment is stable,
 a shard job writes each session's file exactly as the per-session job does, and a changed clip
 re-runs only its shard (an exact `snakemake -n` job list, as in tests/test_incremental.py)."""
-import shutil
+import contextlib
+import os
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -106,18 +108,31 @@ def test_a_shard_writes_each_session_as_the_per_session_job_does(clip_run, tmp_p
     pd.testing.assert_frame_equal(store.read(path), alone)
 
 
+@contextlib.contextmanager
+def changed(path: Path, content: bytes):
+    """``path`` holds ``content`` inside the block, then its own bytes and times again. (The run is
+    changed in place: the csv adapter's paths are absolute, so a copied run would re-run everything.)"""
+    before, st = path.read_bytes(), path.stat()
+    path.write_bytes(content)
+    try:
+        yield
+    finally:
+        path.write_bytes(before)
+        os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+
+
 @pytest.mark.slow
 def test_a_changed_clip_reruns_only_its_shard(clip_run, tmp_path):
-    work = tmp_path / "work"
-    shutil.copytree(clip_run[0], work, symlinks=True)
+    work = clip_run[0]
     k, members = next((k, m) for k, m in expected_shards().items())
     clip = work / f"media/{members[0]}.wav"
     x, sr = sf.read(clip)
-    sf.write(clip, (0.5 * x).astype(np.float32), sr)  # new content
-    plan = snakemake(work, "-n").stdout
+    sf.write(tmp_path / "new.wav", (0.5 * x).astype(np.float32), sr)
+    with changed(clip, (tmp_path / "new.wav").read_bytes()):  # new content
+        plan = snakemake(work, "-n").stdout
     assert job_set(plan) == {(f"extract_audio_shard_clips_egemaps_func_{k}", f"{R}/features/clips/egemaps_func/{members[0]}.parquet"),
                              ("all", "")}, plan
-    assert "Nothing to be done" in snakemake(clip_run[0], "-n").stdout
+    assert "Nothing to be done" in snakemake(work, "-n").stdout
 
 
 # ---- every branch: face detection + face extractor, text extractor, labels, segments (and audio)
@@ -202,23 +217,22 @@ def test_sharded_branches_write_what_the_per_session_rules_write(av_run):
 
 
 @pytest.mark.slow
-def test_a_changed_clip_reruns_only_its_shard_in_every_branch(av_run, tmp_path):
-    work = tmp_path / "work"
-    shutil.copytree(av_run[0], work, symlinks=True)
+def test_a_changed_clip_reruns_only_its_shard_in_every_branch(av_run):
+    work = av_run[0]
     k, members = next((k, m) for k, m in sorted(all_branch_plan().items()))
     clip = members[0]
     # another clip's video, as long (a longer one would leave the shards): new content for every branch
     # (its audio, face, the words' grid span, the labels' grid)
     other = next(s for s, d in CLIPS.items() if d == CLIPS[clip] and s != clip)
-    shutil.copyfile(work / f"media/{other}.mp4", work / f"media/{clip}.mp4")
-    plan = snakemake(work, "-n", *LABEL_TARGETS).stdout
+    with changed(work / f"media/{clip}.mp4", (work / f"media/{other}.mp4").read_bytes()):
+        plan = snakemake(work, "-n", *LABEL_TARGETS).stdout
     assert {j.rule for j in planned_jobs(plan)} == {f"{prefix}_{k}" for prefix in BRANCHES} | {"all"}, plan
     # new words only: the text shard alone
-    shutil.copytree(av_run[0], work, symlinks=True, dirs_exist_ok=True)
     words = work / f"media/{clip}.words.json"
-    words.write_text(words.read_text() + "\n")
-    plan = snakemake(work, "-n", *LABEL_TARGETS).stdout
+    with changed(words, words.read_bytes() + b"\n"):
+        plan = snakemake(work, "-n", *LABEL_TARGETS).stdout
     assert {j.rule for j in planned_jobs(plan)} == {f"extract_text_shard_clips_vader_{k}", "all"}, plan
+    assert "Nothing to be done" in snakemake(work, "-n", *LABEL_TARGETS).stdout
 
 
 @pytest.mark.parametrize("setting,expected", [
