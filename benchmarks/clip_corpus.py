@@ -55,8 +55,7 @@ def clip(rng, seconds: float, sr: int = 16000) -> np.ndarray:
 def config(corpus: Path, features: list[str], shards: bool) -> dict:
     cfg = yaml.safe_load((REPO / "config.yaml").read_text())
     ds = {"adapter": "csv", "options": {"path": str(corpus)}, "hop_s": 0.1, "features": features, "models": [], "segments": [], "fusions": []}
-    if shards:
-        ds["shards"] = dict(SHARDS)
+    ds["shards"] = dict(SHARDS) if shards else False  # (on by default for clips of known duration)
     cfg["datasets"] = {"clips": ds}
     cfg.pop("fusions", None)
     return cfg

@@ -521,45 +521,223 @@ def temporal_targets(dataset):
     return targets
 
 
-# ---- shards of short sessions (affectflow.core.shards; rules/audio.smk)
+# ---- shards of short sessions (affectflow.core.shards; rules/shards.smk)
+#
+# Each sharded per-session rule has a branch function below: for one dataset, the sessions it can
+# shard (those the per-session rule would accept: a session it would refuse keeps its own job and
+# its error) and, per shard, a job (name, input, output, params, log, threads, resources, local,
+# env, script) that rules/shards.smk turns into a rule.
+
+from types import SimpleNamespace
+
+from affectflow.core import shards as shards_mod
+
+
+def shard_options(dataset):
+    """The dataset's shard settings (schema defaults filled in), or None when `shards: false`."""
+    value = config["datasets"][dataset].get("shards", True)
+    if value is False:
+        return None
+    return {**shards_mod.DEFAULTS, **(value if isinstance(value, dict) else {})}
+
+
+_DURATIONS = {}
 
 
 def session_durations(dataset):
-    """Session -> seconds, for sharding: the manifest's duration_s, else the media's header; None
-    when neither is known (the demo's media do not exist before its rule runs)."""
+    """Session -> seconds, for sharding: the manifest's duration_s, else the dataset's
+    `shards: {assume_duration_s}`, else the media's header; None when none is known (the demo's
+    media are written by its own rule: they never count, so its plan does not change once they exist)."""
     from affectflow.core import media as media_io
 
+    if dataset in _DURATIONS:
+        return _DURATIONS[dataset]
     table = MANIFESTS[dataset].table
+    generated = config["datasets"][dataset]["adapter"] == "demo"
+    assumed = (shard_options(dataset) or {}).get("assume_duration_s")
     given = table["duration_s"] if "duration_s" in table.columns else None
     out = {}
     for i, row in enumerate(table.to_dict(orient="records")):
         value = str(given.iloc[i]).strip() if given is not None else ""
+        path = row.get("audio") or row.get("video")
         if value:
             out[row["session"]] = float(value)
-            continue
-        if not row.get("audio"):  # no audio to extract: the per-session rule reports why (e.g. a mute video)
+        elif generated or not path:
             out[row["session"]] = None
-            continue
-        path = row["audio"]
-        try:
-            out[row["session"]] = media_io.probe(path).duration_s if path and os.path.exists(path) else None
-        except media_io.MediaError:
-            out[row["session"]] = None
+        elif assumed is not None:
+            out[row["session"]] = float(assumed)
+        else:
+            try:
+                out[row["session"]] = media_io.probe(path).duration_s if os.path.exists(path) else None
+            except media_io.MediaError:
+                out[row["session"]] = None
+    _DURATIONS[dataset] = out
     return out
 
 
-def audio_shards():
-    """(dataset, extractor, shard index, sessions) of every shard job of the audio extractors."""
-    from affectflow.core import shards as shards_mod
+def session_wc(dataset, session, **more):
+    # the wildcards a per-session rule's input and params functions receive
+    return SimpleNamespace(dataset=dataset, session=session, **more)
 
-    out = []
-    for ds, dcfg in config["datasets"].items():
-        if "shards" not in dcfg:
-            continue
-        audio = [ex for ex in dataset_features(ds) if ex in extractors_of("audio")]
-        if not audio:
-            continue
-        opts = {**shards_mod.DEFAULTS, **dcfg["shards"]}
-        plan = shards_mod.plan(session_durations(ds), opts["max_session_s"], opts["target_s"])
-        out += [(ds, ex, k, members) for ex in audio for k, members in plan.items()]
-    return out
+
+def shard_plan(dataset, eligible):
+    """Shard index -> sessions, among the ``eligible`` sessions of ``dataset``; {} when sharding is off."""
+    opts = shard_options(dataset)
+    if opts is None:
+        return {}
+    durations = session_durations(dataset)
+    return shards_mod.plan({s: durations[s] for s in sessions(dataset) if s in eligible},
+                           opts["max_session_s"], opts["target_s"])
+
+
+def _rows(dataset):
+    return MANIFESTS[dataset].table.to_dict(orient="records")
+
+
+def _extractor_shard(ds, ex, k, members, branch, files, media, mem_mb, params=None):
+    # one extractor on the sessions of one shard: scripts/extract_shard.py (the extractor loaded once)
+    wc = SimpleNamespace(dataset=ds, extractor=ex)
+    return SimpleNamespace(
+        name=f"extract_{branch}_shard_{ds}_{ex}_{k}", input=files,
+        output=[f"{RESULTS}/features/{ds}/{ex}/{s}.parquet" for s in members],
+        params={"extractor_name": ex, "extractor": params if params is not None else config["features"][ex],
+                "hop_s": config["datasets"][ds]["hop_s"], "media": media},
+        log=[f"{RESULTS}/logs/features/{ds}/{ex}/shard{k}.log"], threads=extractor_threads(wc),
+        resources={"mem_mb": mem_mb, "gpu": extractor_gpus(wc)}, local=False, script="../scripts/extract_shard.py",
+        env=f"../envs/{branch}.yaml")
+
+
+def audio_shard_jobs(ds):
+    audio = [ex for ex in dataset_features(ds) if ex in extractors_of("audio")]
+    plan = shard_plan(ds, {r["session"] for r in _rows(ds) if r["audio"]}) if audio else {}
+    return [_extractor_shard(ds, ex, k, members, "audio",
+                             files={"audio": [MANIFESTS[ds].row(s)["audio"] for s in members]},
+                             media=[session_media(session_wc(ds, s)) for s in members], mem_mb=4000)
+            for ex in audio for k, members in plan.items()]
+
+
+def dataset_face_detectors(ds):
+    """Detectors whose caches the dataset needs: its face extractors' and its temporal aggregations'."""
+    names = [config["features"][ex]["detector"] for ex in dataset_features(ds) if ex in extractors_of("video")]
+    names += [config["temporal_aggregation"][t]["detector"] for t in temporal_models(ds)]
+    return list(dict.fromkeys(names))
+
+
+def face_shard_jobs(ds):
+    with_video = {r["session"] for r in _rows(ds) if r["video"]}
+    detectors = dataset_face_detectors(ds)
+    plan = shard_plan(ds, with_video) if detectors else {}
+    jobs = []
+    for det in detectors:
+        for k, members in plan.items():
+            stems = [f"{RESULTS}/faces/{ds}/{det}/{s}" for s in members]
+            jobs.append(SimpleNamespace(
+                name=f"detect_faces_shard_{ds}_{det}_{k}", input={"video": [MANIFESTS[ds].row(s)["video"] for s in members]},
+                output=[f for stem in stems for f in (f"{stem}.parquet", f"{stem}.crops.npz")],
+                params={"detector_name": det, "detector": config["face_detectors"][det], "hop_s": config["datasets"][ds]["hop_s"],
+                        "media": [session_media(session_wc(ds, s)) for s in members]},
+                log=[f"{RESULTS}/logs/faces/{ds}/{det}/shard{k}.log"], threads=1,
+                resources={"mem_mb": 3000, "gpu": face_detector_gpu(SimpleNamespace(detector=det))}, local=False,
+                env="../envs/face.yaml", script="../scripts/detect_faces_shard.py"))
+    for ex in [ex for ex in dataset_features(ds) if ex in extractors_of("video")]:
+        for k, members in plan.items():
+            caches = [face_cache(session_wc(ds, s, extractor=ex)) for s in members]
+            jobs.append(_extractor_shard(
+                ds, ex, k, members, "face",
+                files={"faces": [c["faces"] for c in caches], "crops": [c["crops"] for c in caches],
+                       "video": [MANIFESTS[ds].row(s)["video"] for s in members]},
+                media=[{**session_media(session_wc(ds, s)), "faces": c["faces"]} for s, c in zip(members, caches)], mem_mb=4000))
+    return jobs
+
+
+def text_shard_jobs(ds):
+    text = [ex for ex in dataset_features(ds) if ex in extractors_of("text")]
+    asr = config["datasets"][ds].get("transcripts", "given") == "asr"
+    readable = {r["session"] for r in _rows(ds) if (r["audio"] if asr else r["transcript"])}
+    plan = shard_plan(ds, readable) if text or asr else {}
+    jobs = []
+    if asr:
+        jobs += per_session_shards(ds, "transcribe", "transcribe.py", plan, "text", threads=2, mem_mb=3000,
+                                   gpu=gpu_for(config["datasets"][ds]["asr"].get("device")))
+    for ex in text:
+        for k, members in plan.items():
+            wcs = [session_wc(ds, s, extractor=ex) for s in members]
+            inputs = [text_inputs(wc) for wc in wcs]
+            jobs.append(_extractor_shard(
+                ds, ex, k, members, "text", files={key: [i[key] for i in inputs if key in i] for key in ("transcript", "media", "label_map")},
+                media=[text_session_media(wc) for wc in wcs], params=text_extractor_params(wcs[0]), mem_mb=3000))
+    return jobs
+
+
+def label_shard_jobs(ds):
+    labelled = {r["session"] for r in _rows(ds)
+                if (r["video"] or r["audio"] or r["label_kind"] in ("continuous", "clip"))
+                and (r["label_kind"] != "continuous" or r["labels"])}
+    return per_session_shards(ds, "grid_labels", "grid_labels.py", shard_plan(ds, labelled), "core", local=True)
+
+
+def segment_shard_jobs(ds):
+    jobs = []
+    for seg in dataset_segmenters(ds):
+        def readable(row):
+            try:
+                return bool(segment_inputs(session_wc(ds, row["session"], segmenter=seg)))
+            except DatasetError:  # the per-session rule reports it
+                return False
+
+        plan = shard_plan(ds, {r["session"] for r in _rows(ds) if readable(r)})
+        jobs += per_session_shards(ds, "segment_session", "segment_session.py", plan, "audio", unit=seg, mem_mb=1000)
+    return jobs
+
+
+# what one session's job of each per-session rule run by scripts/session_shard.py gets
+PER_SESSION = {
+    "transcribe": lambda wc: SimpleNamespace(
+        input={"media": media_input("audio")(wc)}, output=[f"{RESULTS}/transcripts/{wc.dataset}/{wc.session}.words.json"],
+        params={"asr": config["datasets"][wc.dataset]["asr"]}, log=[f"{RESULTS}/logs/transcripts/{wc.dataset}/{wc.session}.log"]),
+    "grid_labels": lambda wc: SimpleNamespace(
+        input=label_inputs(wc), output=[f"{RESULTS}/labels/{wc.dataset}/{wc.session}.parquet"],
+        params={"row": session_row(wc), "hop_s": config["datasets"][wc.dataset]["hop_s"],
+                "delay_s": config["datasets"][wc.dataset]["annotation_delay_s"], "dimensions": config["datasets"][wc.dataset]["dimensions"]},
+        log=[f"{RESULTS}/logs/labels/{wc.dataset}/{wc.session}.log"]),
+    "segment_session": lambda wc: SimpleNamespace(
+        input=segment_inputs(wc), output=[f"{RESULTS}/segments/{wc.dataset}/{wc.segmenter}/{wc.session}.parquet"],
+        params={"segmenter": config["segmenters"][wc.segmenter], "row": session_row(wc)},
+        log=[f"{RESULTS}/logs/segments/{wc.dataset}/{wc.segmenter}/{wc.session}.log"]),
+}
+
+
+def per_session_shards(ds, rule, script, plan, env, unit=None, threads=1, mem_mb=1000, gpu=0, local=False):
+    """Shard jobs that run a per-session rule's own ``script`` once per session, in one process
+    (scripts/session_shard.py): each session's inputs, output, params and log as its own job's."""
+    import hashlib
+
+    # the code trigger sees the shard rule's script, not the per-session script it runs: its hash is a param
+    script_sha = hashlib.sha256((Path(workflow.basedir) / "scripts" / script).read_bytes()).hexdigest()
+    extra = {"segmenter": unit} if unit else {}
+    jobs = []
+    for k, members in plan.items():
+        wcs = [session_wc(ds, s, **extra) for s in members]
+        jobs_of = [PER_SESSION[rule](wc) for wc in wcs]
+        jobs.append(SimpleNamespace(
+            name=f"{rule}_shard_{ds}_{unit + '_' if unit else ''}{k}",
+            input={"files": [f for j in jobs_of for f in j.input.values()]}, output=[f for j in jobs_of for f in j.output],
+            params={"script": script, "script_sha256": script_sha,
+                    "members": [{"input": j.input, "output": j.output, "params": j.params, "wildcards": vars(wc), "log": j.log}
+                                for j, wc in zip(jobs_of, wcs)]},
+            log=[f for j in jobs_of for f in j.log], threads=threads, resources={"mem_mb": mem_mb, "gpu": gpu}, local=local,
+            env=f"../envs/{env}.yaml", script="../scripts/session_shard.py"))
+    return jobs
+
+
+_SHARD_JOBS = []
+
+
+def shard_jobs(script):
+    """The shard jobs of every dataset that run ``script`` (rules/shards.smk makes each a rule)."""
+    if not _SHARD_JOBS:
+        for ds in config["datasets"]:
+            if shard_options(ds) is not None:
+                for branch in (audio_shard_jobs, face_shard_jobs, text_shard_jobs, label_shard_jobs, segment_shard_jobs):
+                    _SHARD_JOBS.extend(branch(ds))
+    return [j for j in _SHARD_JOBS if j.script == f"../scripts/{script}"]

@@ -24,12 +24,14 @@ FEATURES = "results/features/mine/egemaps_lld"
 
 
 def csv_corpus(work: Path, sessions: dict[str, tuple[Path, Path | None]]) -> None:
-    """A csv-adapter dataset 'mine' (egemaps_lld only) over ``{session: (audio, labels)}``."""
+    """A csv-adapter dataset 'mine' (egemaps_lld only) over ``{session: (audio, labels)}``, one job per
+    session (`shards: false`: these tests are about what one job's failure or kill does; in a shard a
+    bad clip fails its whole shard, docs/bad-input.md)."""
     rows = [{"session": s, "speaker": f"p{i}", "audio": str(a), "labels": str(lab) if lab else ""}
             for i, (s, (a, lab)) in enumerate(sessions.items())]
     pd.DataFrame(rows).to_csv(work / "corpus.csv", index=False)
     cfg = yaml.safe_load((REPO / "config.yaml").read_text())
-    cfg["datasets"] = {"mine": {"adapter": "csv", "options": {"path": "corpus.csv"}, "features": ["egemaps_lld"]}}
+    cfg["datasets"] = {"mine": {"adapter": "csv", "options": {"path": "corpus.csv"}, "features": ["egemaps_lld"], "shards": False}}
     (work / "config.yaml").write_text(yaml.safe_dump(cfg))
 
 

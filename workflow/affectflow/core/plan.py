@@ -17,6 +17,7 @@ class PlannedJob:
     output: str  # first output file ("" for target rules like `all`)
     reason: str
     resources: dict[str, str]
+    outputs: tuple[str, ...] = ()  # every output file
 
 
 def planned_jobs(dry_run_text: str) -> list[PlannedJob]:
@@ -24,9 +25,9 @@ def planned_jobs(dry_run_text: str) -> list[PlannedJob]:
     jobs = []
     for m in _JOB.finditer(dry_run_text):
         fields = {f["key"]: f["value"].strip() for f in _FIELD.finditer(m["body"])}
-        output = fields.get("output", "").split(", ")[0]
+        outputs = tuple(o for o in fields.get("output", "").split(", ") if o)
         resources = dict(kv.split("=", 1) for kv in fields.get("resources", "").split(", ") if "=" in kv)
-        jobs.append(PlannedJob(m["rule"], output, fields.get("reason", ""), resources))
+        jobs.append(PlannedJob(m["rule"], outputs[0] if outputs else "", fields.get("reason", ""), resources, outputs))
     return jobs
 
 

@@ -5,10 +5,17 @@ intended emotion comes from the file name; the official crowd ratings
 (``processedResults/summaryTable.csv``) are joined as ``vote_{voice,face,multimodal}`` columns
 for use as alternative targets. CREMA-D has no official split: partition stays empty and models
 use speaker(actor)-disjoint folds.
+
+``file_list`` (optional; relative paths against ``root``): the official ``SentenceFilenames.csv``
+(a ``Filename`` column) or any one-name-per-line list. The manifest then has exactly its clips: a
+listed clip with no media on disk gets the official paths (``VideoFlash/{clip}.flv``,
+``AudioWAV/{clip}.wav``), which the workflow reports as missing files, and a clip on disk that the
+list lacks is an error. Without it, the clips are those found on disk.
 """
 from __future__ import annotations
 
 import re
+from collections import Counter
 from pathlib import Path
 
 import pandas as pd
@@ -29,6 +36,23 @@ def parse_name(stem: str) -> dict:
     return {"session": stem, "speaker": actor, "sentence": sentence, "emotion": EMOTIONS[emo], "level": level}
 
 
+def read_file_list(name: str, path: Path) -> list[str]:
+    """Clip names of a file list: a CSV with a ``Filename`` column (SentenceFilenames.csv) or one name per line."""
+    if not path.is_file():
+        raise DatasetError(f"dataset '{name}': CREMA-D file list not found: {path}")
+    lines = [line.strip() for line in path.read_text().splitlines() if line.strip()]
+    if lines and "Filename" in lines[0]:
+        names = pd.read_csv(path, dtype=str)["Filename"].str.strip().tolist()
+    else:
+        names = [Path(line).stem for line in lines]
+    for stem in names:
+        parse_name(stem)  # a name that is no clip is an error naming it
+    duplicated = sorted(s for s, n in Counter(names).items() if n > 1)
+    if duplicated:
+        raise DatasetError(f"dataset '{name}': {path} lists {', '.join(duplicated[:5])} more than once")
+    return names
+
+
 def manifest(name: str, options: dict) -> Manifest:
     root = Path(options.get("root", ""))
     if not root.is_dir():
@@ -40,6 +64,15 @@ def manifest(name: str, options: dict) -> Manifest:
         for path in sorted((root / folder).glob("*.*")):
             if path.suffix.lower() in (".wav", ".mp3"):
                 clips.setdefault(path.stem, {}).setdefault("audio", str(path))
+    if options.get("file_list"):
+        listed = read_file_list(name, root / options["file_list"])
+        unlisted = sorted(set(clips) - set(listed))
+        if unlisted:
+            raise DatasetError(f"dataset '{name}': {len(unlisted)} clip(s) under {root} are not in the file list "
+                               f"{options['file_list']}: {', '.join(unlisted[:5])}{' …' if len(unlisted) > 5 else ''}")
+        # not on disk: the official layout's paths, reported missing by the workflow (never dropped)
+        clips = {stem: clips.get(stem) or {"video": str(root / "VideoFlash" / f"{stem}.flv"),
+                                           "audio": str(root / "AudioWAV" / f"{stem}.wav")} for stem in listed}
     if not clips:
         raise DatasetError(f"dataset '{name}': no CREMA-D clips under {root} (looked in VideoFlash/, {', '.join(AUDIO_DIRS)})")
     rows = []

@@ -159,20 +159,24 @@ def detect_video(video_path: str | os.PathLike, params: dict, hop_s: float, sess
 
 
 def run(detector_name: str, params: dict, dataset: str, session: str, video_path: str, hop_s: float,
-        out_parquet: str | os.PathLike) -> pd.DataFrame:
-    """Build one session's cache: crops file then Parquet with provenance, both atomic."""
+        out_parquet: str | os.PathLike, detector: FaceDetector | None = None) -> pd.DataFrame:
+    """Build one session's cache: crops file then Parquet with provenance, both atomic.
+
+    ``detector``: an instance to reuse (a shard job runs one per shard; its caller closes it)."""
     p = {**DEFAULTS, **params}
     out_parquet = Path(out_parquet)
     crops_final = crops_path_for(out_parquet)
     started = time.perf_counter()
-    detector = create(p)
+    owned = detector is None
+    detector = create(p) if owned else detector
     try:
         with store.atomic_path(crops_final) as tmp:
             df = detect_video(video_path, p, hop_s, session, crops_out=tmp, detector=detector)
         weights_sha, weights_files = combined_sha256(detector.weights_files())
         model_id = detector.model_id()
     finally:
-        detector.close()
+        if owned:
+            detector.close()
     record = store.provenance(
         extractor=detector_name, extractor_version=f"face_detection/{VERSION}", dataset=dataset, session=session,
         params={**p, "hop_s": hop_s}, model_id=model_id, weights_sha256=weights_sha,
@@ -184,6 +188,19 @@ def run(detector_name: str, params: dict, dataset: str, session: str, video_path
     log.info("face detector %s (%s) on %s/%s: a face in %d of %d sampled frames, %.1f s", detector_name, model_id, dataset,
              session, int(df["face_found"].sum()), len(df), time.perf_counter() - started)
     return df
+
+
+def run_shard(detector_name: str, params: dict, sessions: list[dict], hop_s: float, out_parquets: list[str]) -> None:
+    """The caches of several sessions (``sessions``: dicts with dataset, session, video), one
+    detector instance for all, each written exactly as ``run`` writes it."""
+    if len(sessions) != len(out_parquets):
+        raise ValueError(f"{len(sessions)} sessions for {len(out_parquets)} output files")
+    detector = create({**DEFAULTS, **params})
+    try:
+        for media, out in zip(sessions, out_parquets):
+            run(detector_name, params, media["dataset"], media["session"], media["video"], hop_s, out, detector=detector)
+    finally:
+        detector.close()
 
 
 def load(parquet: str | os.PathLike) -> tuple[pd.DataFrame, Path]:

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import importlib.util
+from functools import lru_cache
 from pathlib import Path
 
 from ..core import media as media_io
@@ -48,19 +49,25 @@ def weights_file(name: str, cache_dir: str | None = None) -> str:
     return str(p)
 
 
-def transcribe(audio_path: str | Path, model: str = "tiny.en", language: str | None = None, beam_size: int = 5,
-               compute_type: str = "default", device: str = "auto", vad_filter: bool = False) -> Transcript:
-    """Transcribe one file; each Whisper segment becomes an utterance with its timed words."""
+@lru_cache(maxsize=2)
+def _whisper(folder: str, model: str, device: str, compute_type: str):
+    """The loaded model, kept for the next file of the same process (a shard job transcribes many)."""
     from faster_whisper import WhisperModel
 
-    if model.endswith(".en") and language not in (None, "en"):
-        raise AsrError(f"ASR model '{model}' is English-only but language '{language}' was requested")
-    folder = model_path(model)  # the very folder whose model.bin weights_file() hashes
     try:
-        whisper = WhisperModel(folder, device=device, compute_type=compute_type, local_files_only=True)
+        return WhisperModel(folder, device=device, compute_type=compute_type, local_files_only=True)
     except (OSError, ValueError, RuntimeError) as exc:
         raise AsrError(f"ASR model '{model}' could not be loaded ({exc}); give 'tiny.en', a CTranslate2 model folder, "
                        "or a size name already in the local cache") from exc
+
+
+def transcribe(audio_path: str | Path, model: str = "tiny.en", language: str | None = None, beam_size: int = 5,
+               compute_type: str = "default", device: str = "auto", vad_filter: bool = False) -> Transcript:
+    """Transcribe one file; each Whisper segment becomes an utterance with its timed words."""
+    if model.endswith(".en") and language not in (None, "en"):
+        raise AsrError(f"ASR model '{model}' is English-only but language '{language}' was requested")
+    folder = model_path(model)  # the very folder whose model.bin weights_file() hashes
+    whisper = _whisper(folder, model, device, compute_type)
     audio = media_io.load_audio(audio_path, sample_rate=SAMPLE_RATE)
     segments, info = whisper.transcribe(audio, language=language, beam_size=beam_size, word_timestamps=True,
                                         vad_filter=vad_filter, condition_on_previous_text=False)

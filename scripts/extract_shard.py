@@ -1,5 +1,6 @@
-"""Rule extract_audio_shard_*: run one audio extractor on the sessions of one shard (the extractor
-and its model loaded once), each session written to its own feature-store file as extract_audio does."""
+"""Rules extract_{audio,face,text}_shard_*: run one extractor on the sessions of one shard (the
+extractor and its model loaded once), each session written to its own feature-store file as the
+per-session rule (extract_audio, extract_face, extract_text) writes it."""
 import os
 
 # read by torch, onnxruntime and CTranslate2 when (and only if) the extractor loads them
