@@ -11,7 +11,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from .weights import load_weights
+from .weights import init_like_torchvision, load_weights
 
 
 class BasicBlock(nn.Module):
@@ -46,12 +46,7 @@ class ResNet18(nn.Module):
         self.layer4 = self._make_layer(512, layers[3], stride=2)
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
         self.fc = nn.Linear(512, num_classes)
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-            elif isinstance(m, nn.BatchNorm2d):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
+        init_like_torchvision(self)
 
     def _make_layer(self, planes: int, blocks: int, stride: int) -> nn.Sequential:
         downsample = None

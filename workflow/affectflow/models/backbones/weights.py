@@ -57,3 +57,18 @@ def load_weights(module: nn.Module, path: str | Path) -> nn.Module:
         raise WeightsMismatch(f"{path}: does not fit {type(module).__name__} ({'; '.join(parts)})")
     module.load_state_dict(state, strict=True)
     return module
+
+
+def init_like_torchvision(module: nn.Module, linear_std: float | None = None) -> None:
+    """torchvision's ResNet initialisation (Kaiming-normal convolutions, unit BatchNorm), so that an
+    untrained network starts where theirs does; ``linear_std``: normal(0, std) linear layers, as its
+    video ResNets (the image ResNets keep PyTorch's default)."""
+    for m in module.modules():
+        if isinstance(m, (nn.Conv2d, nn.Conv3d)):
+            nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+        elif isinstance(m, (nn.BatchNorm2d, nn.BatchNorm3d)):
+            nn.init.ones_(m.weight)
+            nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.Linear) and linear_std is not None:
+            nn.init.normal_(m.weight, 0, linear_std)
+            nn.init.zeros_(m.bias)
