@@ -464,7 +464,9 @@ def temporal_classes(dataset, tagg):
     return config["temporal_aggregation"][tagg].get("classes") or sorted(temporal_clips(dataset, tagg)["label"].unique())
 
 
-def temporal_fold_inputs(wildcards):
+def temporal_clip_inputs(wildcards):
+    """Every clip's face cache (Parquet + crops) and audio: the inputs of the clip index that the
+    fold jobs read, so that each of the (N × folds) jobs names one file instead of three per clip."""
     detector = config["temporal_aggregation"][wildcards.tagg]["detector"]
     clips = temporal_clips(wildcards.dataset, wildcards.tagg)
     # clips without video are sampled audio-only (black, flagged crops); they have no face cache
@@ -523,9 +525,9 @@ def temporal_targets(dataset):
 
 # ---- shards of short sessions (affectflow.core.shards; rules/shards.smk)
 #
-# Each sharded per-session rule has a branch function below: for one dataset, the sessions it can
-# shard (those the per-session rule would accept: a session it would refuse keeps its own job and
-# its error) and, per shard, a job (name, input, output, params, log, threads, resources, local,
+# Each sharded per-session rule has a branch function below. For one dataset it gives the sessions
+# it can shard (those the per-session rule would accept; a session it would refuse keeps its own job
+# and its error) and, per shard, a job (name, input, output, params, log, threads, resources, local,
 # env, script) that rules/shards.smk turns into a rule.
 
 from types import SimpleNamespace
