@@ -8,9 +8,7 @@ from affectflow.models.temporal_aggregation import cv
 
 logs.setup(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)
-clips = pd.DataFrame(snakemake.params.clips)
-faces = iter(snakemake.input.faces)  # one cache per clip with video, in clip order
-clips["faces"] = [next(faces) if video else "" for video in clips["video"]]
+clips = pd.read_csv(snakemake.input.clips, dtype=str, keep_default_na=False)  # the clip index, faces column included
 model = dict(snakemake.params.model)
 pred, draws, history = cv.run_fold(clips, dict(snakemake.params.folds), int(snakemake.wildcards.fold),
                                             list(snakemake.params.classes), model, seed=snakemake.params.seed)
