@@ -49,7 +49,9 @@ rule tzirakis_attention_plot:
     input:
         attention_plot_inputs,
     output:
-        report(f"{RESULTS}/plots/{{dataset}}/tzirakis_attention.png", category="Attention fusion", caption="../report/attention_plot.rst"),
+        plot=report(f"{RESULTS}/plots/{{dataset}}/tzirakis_attention.png", category="Attention fusion", caption="../report/attention_plot.rst"),
+        content=f"{RESULTS}/tables/{{dataset}}/tzirakis_attention_content.csv",
+        content_md=f"{RESULTS}/tables/{{dataset}}/tzirakis_attention_content.md",
     params:
         models=lambda wc: {m: config["models"][m] for m in attention_plot_models(wc.dataset)},
         dimensions=lambda wc: config["datasets"][wc.dataset]["dimensions"],

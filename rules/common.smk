@@ -140,7 +140,7 @@ def fold_model_targets(dataset):
     if kinds & set(E2E_KINDS):
         targets.append(f"{RESULTS}/tables/{dataset}/tzirakis_table2.md")
     if attention_plot_models(dataset):
-        targets.append(f"{RESULTS}/plots/{dataset}/tzirakis_attention.png")
+        targets += [f"{RESULTS}/plots/{dataset}/tzirakis_attention.png", f"{RESULTS}/tables/{dataset}/tzirakis_attention_content.md"]
     return targets
 
 

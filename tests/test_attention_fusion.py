@@ -329,3 +329,29 @@ def test_jmt_defaults_are_the_papers_optimiser_and_clip_layout():
                        ({"train_hop": 12}, "training hop of 12 frames")]:
         with pytest.raises(ValueError, match=match):
             run.build("j", {"j": {**j, **bad}}, {"audio": 25, "visual": 7}, 2)
+
+
+def test_attention_content_recovers_a_weight_planted_on_the_strength_of_each_dimension():
+    from affectflow.models.attention_fusion.content import attention_content
+
+    rng = np.random.default_rng(0)
+    n = 400
+    arousal, valence = rng.standard_normal(n), rng.standard_normal(n)
+    # audio's weight rises with |arousal|, text's with |valence|, visual takes the rest
+    audio, text = 0.2 + 0.1 * np.abs(arousal), 0.2 + 0.1 * np.abs(valence)
+    weights = np.c_[text, audio, np.ones(n)]
+    weights /= weights.sum(1, keepdims=True)
+    pred = pd.DataFrame({"partition": ["test"] * n, "label_valid": True, "arousal": arousal, "valence": valence,
+                         **{f"modality_attention_{i}": weights[:, i] for i in range(3)}})
+    pred.loc[:49, "modality_attention_0"] = 0.0  # text masked: says nothing about content, left out
+    pred.loc[50:59, "label_valid"] = False
+    pred.loc[60:, "partition"] = pred.loc[60:, "partition"].where(np.arange(60, n) % 2 == 0, "devel")
+    table = attention_content({"m": pred}, ["text", "audio", "visual"], ["arousal", "valence"]).set_index(["modality", "dimension"])
+    test = (pred["partition"] == "test") & pred["label_valid"] & (pred["modality_attention_0"] > 0)
+    assert (table["frames"] == int(test.sum())).all()
+    # against |y - mean| of the same frames, by hand
+    y = pred.loc[test, "arousal"].to_numpy()
+    expected = np.corrcoef(pred.loc[test, "modality_attention_1"], np.abs(y - y.mean()))[0, 1]
+    assert table.loc[("audio", "arousal"), "correlation"] == pytest.approx(expected)
+    assert table.loc[("audio", "arousal"), "correlation"] > 0.6 and table.loc[("text", "valence"), "correlation"] > 0.6
+    assert abs(table.loc[("audio", "valence"), "correlation"]) < 0.3 and abs(table.loc[("text", "arousal"), "correlation"]) < 0.3

@@ -220,6 +220,13 @@ def test_the_five_fusion_strategies_and_the_jmt_train_and_write_the_papers_table
         weights = pred[[f"modality_attention_{i}" for i in range(3)]].to_numpy()
         assert abs(weights.sum(1) - 1).max() < 1e-5 and weights.std(0).max() > 0  # per-frame weights over text, audio, visual
     assert (demo_run / "results/plots/demo/tzirakis_attention.png").read_bytes()[:4] == b"\x89PNG"
+    # hierarchical attention (the paper's bottom-up fusion) moves with the content: audio's weight rises
+    # with arousal's strength, text's with valence's (demo, repeats 0/1: audio 0.40/0.65 on arousal
+    # against -0.13/-0.19 on valence; text 0.21/0.36 on valence against -0.27/-0.45 on arousal)
+    content = pd.read_csv(demo_run / "results/tables/demo/tzirakis_attention_content.csv")
+    hier = content[content["model"].str.contains("tzirakis_hierarchical")].set_index(["modality", "dimension"])["correlation"]
+    assert hier["audio", "arousal"] > hier["audio", "valence"] + 0.2 and hier["audio", "arousal"] > 0.2, hier
+    assert hier["text", "valence"] > hier["text", "arousal"] + 0.2 and hier["text", "valence"] > 0.1, hier
 
 
 @pytest.mark.slow
