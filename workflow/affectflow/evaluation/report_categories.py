@@ -18,6 +18,8 @@ PAPERS: dict[str, str] = {
 PAPER_OF_KIND: dict[str, str] = {
     "dlstm": "lucas", "dlstm_fusion": "lucas", "dlstm_av": "lucas",
     "attention_fusion": "tzirakis",
+    "tzirakis_e2e_text": "tzirakis", "tzirakis_e2e_audio": "tzirakis", "tzirakis_e2e_visual": "tzirakis",
+    "tzirakis_e2e_fusion": "tzirakis",
     "jmt": "waligora",
 }
 BASELINES = "Baselines"
