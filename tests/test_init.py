@@ -32,7 +32,9 @@ def job_counts(proc) -> dict[str, int]:
 
 
 def _check_table(capsys, config_path: Path, tmp_path: Path):
-    code, out, err = _cli(capsys, "check", "--configfile", str(config_path), "--csv", str(tmp_path / "check.csv"))
+    # init's config names paths relative to its folder: the run's working directory, as with snakemake --directory
+    code, out, err = _cli(capsys, "check", "--directory", str(config_path.parent), "--configfile", str(config_path),
+                          "--csv", str(tmp_path / "check.csv"))
     return code, out, pd.read_csv(tmp_path / "check.csv", dtype=str, keep_default_na=False).set_index("session")
 
 
@@ -120,7 +122,7 @@ def test_categories_on_videos_without_audio_tracks_give_face_features_and_no_mod
     assert "models" not in cfg  # the section is optional
     code, out, table = _check_table(capsys, tmp_path / "run" / "config.yaml", tmp_path)
     assert code == 0 and table["status"].tolist() == ["warning", "warning"] and table["labels"].tolist() == ["happy", "sad"]
-    assert table.loc["s1", "problems"] == f"warning: audio: no audio file, and the video {tmp_path / 'run' / '..' / 'faces' / 's1.mp4'} has no audio stream; the session has no audio"
+    assert table.loc["s1", "problems"] == "warning: audio: no audio file, and the video ../faces/s1.mp4 has no audio stream; the session has no audio"  # relative to the run's folder
     assert job_counts(snakemake(tmp_path / "run", "-n")) == {"manifest": 1, "detect_faces (shards)": 1, "extract_face (shards)": 1, "all": 1}
 
 
@@ -178,7 +180,7 @@ def test_a_cut_video_is_reported_by_check_and_in_the_log_of_every_branch(tmp_pat
     code, out, table = _check_table(capsys, tmp_path / "run" / "config.yaml", tmp_path)
     found = "holds only 109 of the 157 frames, 10.90 s of the 15.70 s of video the file declares (truncated?)"
     assert code == 1 and table.loc["truncated_video", "video"] == "truncated"
-    assert f"video: {tmp_path / 'run' / '..' / 'cut' / video.name}: {found}" in table.loc["truncated_video", "problems"]
+    assert f"video: ../cut/{video.name}: {found}" in table.loc["truncated_video", "problems"]  # relative to the run's folder
     targets = [f"results/{d}/cut/{x}/truncated_video.parquet" for d, x in
                (("faces", "blazeface"), ("features", "vader"), ("features", "egemaps_lld"))]
     proc = snakemake(tmp_path / "run", "--cores", "2", "--keep-going", *targets, check=False)
@@ -236,9 +238,10 @@ def test_the_written_config_names_no_absolute_path_and_the_run_folder_can_move(t
     try:
         os.chdir(after / "run")  # the run's working directory (snakemake --directory)
         table = csv_manifest("c", cfg["datasets"]["c"]["options"]).table
+        resolved = table["audio"].map(lambda p: Path(p).resolve()).tolist()
     finally:
         os.chdir(cwd)
-    assert table["audio"].map(lambda p: Path(p).resolve()).tolist() == [after / "c" / "a1.wav", after / "c" / "a2.wav"]
-    # from elsewhere, check resolves the config's relative paths against the config's folder, as the run will
+    assert table["audio"].tolist() == ["../c/a1.wav", "../c/a2.wav"] and resolved == [after / "c" / "a1.wav", after / "c" / "a2.wav"]
+    # from elsewhere, check --directory resolves the config's relative paths against the run's folder, as the run will
     code, out, table = _check_table(capsys, after / "run" / "config.yaml", tmp_path)
     assert code == 0 and "2 sessions:" in out and table["labels"].tolist() == ["happy", "sad"]

@@ -21,7 +21,7 @@ def main(argv: list[str] | None = None) -> int:
                                          "1: some session has errors; 2: the config or a manifest is unusable.")
     p_check.add_argument("--configfile", default="config.yaml")
     p_check.add_argument("--directory", help="the run's working directory (snakemake --directory): relative paths in the "
-                                            "config resolve against it; default: the folder of --configfile")
+                                            "config resolve against it, as they will in the run; default: here")
     p_check.add_argument("--quick", action="store_true", help="read media headers only; do not decode audio or scan video packets")
     p_check.add_argument("--csv", help="also write the table to this CSV file")
     p_init = sub.add_parser("init", help="write a manifest CSV and a config.yaml from a folder of recordings",
@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     csv_path = Path(args.csv).resolve() if args.csv else None
     try:
         cfg = config_mod.load(config_path)
-        with contextlib.chdir(args.directory or config_path.parent):
+        with contextlib.chdir(args.directory or Path.cwd()):
             table = check(cfg, quick=args.quick)
     except (OSError, config_mod.ConfigError, DatasetError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -70,7 +70,10 @@ def _init(args) -> int:
           + ", ".join(f"{int((t[c] != '').sum())} with {c}" for c in ("video", "audio", "transcript")))
     for note in scan.notes:
         print(f"  {note}")
-    print(f"wrote {manifest_path}\nwrote {config_path}\nnext: affectflow check --configfile {config_path}")
+    run = config_path.parent
+    print(f"wrote {manifest_path}\nwrote {config_path}\n"
+          f"next: affectflow check --directory {run} --configfile {config_path}\n"
+          f"      snakemake --directory {run} --cores all")
     return 0
 
 

@@ -76,7 +76,7 @@ def manifest(name: str, options: dict) -> Manifest:
     path = options.get("path")
     if not path:
         raise DatasetError(f"dataset '{name}': the csv adapter needs options.path (the manifest CSV)")
-    path = Path(path).absolute()  # relative: to the working directory; absolute so messages and rows name the file
+    path = Path(path)  # relative: to the working directory, kept relative so that a run folder can move with its corpus
     if not path.exists():
         raise DatasetError(f"dataset '{name}': manifest CSV not found: {path}")
     try:
