@@ -619,9 +619,11 @@ def audio_shard_jobs(ds):
 
 
 def dataset_face_detectors(ds):
-    """Detectors whose caches the dataset needs: its face extractors' and its temporal aggregations'."""
+    """Detectors whose caches the dataset needs: its face extractors', its temporal aggregations' and
+    its end-to-end visual networks' (``faces:``)."""
     names = [config["features"][ex]["detector"] for ex in dataset_features(ds) if ex in extractors_of("video")]
     names += [config["temporal_aggregation"][t]["detector"] for t in temporal_models(ds)]
+    names += [config["models"][m]["faces"] for m in dataset_fold_models(ds) if "faces" in config["models"][m]]
     return list(dict.fromkeys(names))
 
 

@@ -18,8 +18,8 @@ head's dropout (none), the visual head as a single linear layer after the dropou
 random crop is taken from (``random_crop_flip`` crops ``size`` out of whatever larger crop it is
 given), and how a clip's label is formed (``clip_targets``: the mean of its frames' valid labels).
 
-Inputs are tensors; the sequence core does not yet load raw clips (see docs/sequence-models.md,
-"Waligora backbones", for how they are to be wired).
+Inputs are tensors; the sequence core's raw loader (``models/sequence/raw.py``) does not yet cut 8-frame
+clips or per-clip spectrograms (see docs/sequence-models.md, "Waligora backbones", for how they are to be wired).
 """
 from __future__ import annotations
 

@@ -12,6 +12,8 @@ numbers (SEWA) are in ``paper`` columns for the layout; they were not computed h
 """
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 
 from ..attention_fusion.strategies import STRATEGIES
@@ -77,7 +79,7 @@ def table2(summary: pd.DataFrame, models: dict, dims: list[str], aggregation: st
                 mean, std = fold_value(summary, n, "official", d, "devel", aggregation)
                 row[d.capitalize()] = mean_std(mean, std, digits=3)
                 means.append(mean)
-            row["Avg"] = mean_std(float(pd.Series(means).mean()), float("nan"), digits=3)
+            row["Avg"] = mean_std(float(pd.Series(means).mean(skipna=False)), float("nan"), digits=3)
             reported = TABLE2_REPORTED.get(m) if models[n]["kind"] in UNIMODAL else None
             row["paper"] = (f"{reported[0]}: {reported[1]:.3f} / {reported[2]:.3f} / {(reported[1] + reported[2]) / 2:.3f}"
                             if reported else "")
@@ -113,9 +115,11 @@ def fused_beats_unimodal(summary: pd.DataFrame, models: dict, dims: list[str], p
     rows = []
     for n in multimodal_models(models):
         members = models[n].get("pretrained") or []
+        if not members:  # a feature-based fusion has no unimodal networks of its own
+            continue
         for d in _dims(dims):
             fused = fold_value(summary, n, "official", d, partition, aggregation)[0]
-            uni = {p: fold_value(summary, p, "official", d, partition, aggregation)[0] for p in members}
+            uni = {p: v for p in members if not math.isnan(v := fold_value(summary, p, "official", d, partition, aggregation)[0])}
             best = max(uni, key=uni.get) if uni else None
             rows.append({"model": n, "dimension": d, "fused": fused, "best_unimodal": best,
                          "best_unimodal_ccc": uni[best] if best else float("nan"),
