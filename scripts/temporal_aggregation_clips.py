@@ -1,7 +1,5 @@
 """Rule temporal_aggregation_clips: the clip index of one temporal-aggregation model — every clip with
-its face cache (empty for a clip without video) and audio, and the sizes of those files."""
-import os
-
+its face cache (empty for a clip without video) and audio."""
 import pandas as pd
 
 from affectflow.core import logs
@@ -11,7 +9,5 @@ log = logs.setup(snakemake.log[0])
 clips = pd.DataFrame(snakemake.params.clips)
 faces = iter(snakemake.input.faces)  # one cache per clip with video (rules/common.smk: video != ""), in clip order
 clips["faces"] = [next(faces) if video != "" else "" for video in clips["video"]]
-clips["faces_bytes"] = [os.path.getsize(f) if f else 0 for f in clips["faces"]]
-clips["audio_bytes"] = [os.path.getsize(a) for a in clips["audio"]]
 tables.write_csv(clips, snakemake.output[0])
 log.info("%d clips, %d with a face cache", len(clips), int((clips["faces"] != "").sum()))

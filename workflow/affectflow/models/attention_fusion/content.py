@@ -19,7 +19,7 @@ def attention_content(predictions: dict[str, pd.DataFrame], modalities: list[str
                       partition: str = "test") -> pd.DataFrame:
     rows = []
     for model, pred in predictions.items():
-        sub = pred[pred["partition"] == partition] if (pred["partition"] == partition).any() else pred
+        sub = pred[pred["partition"] == partition]  # none there: frames 0 and NaN, never other partitions' frames
         weights = sub[attention_columns(sub, len(modalities))].to_numpy()
         keep = (weights > 0).all(1) & sub["label_valid"].to_numpy(bool)
         for i, modality in enumerate(modalities):
