@@ -81,11 +81,14 @@ def test_script_imports_smoke():
 
 def test_clip_corpus_smoke():
     out = run("clip_corpus.py")
+    media = re.search(r"^## Extraction: 24 clips with video, audio and words \(([0-9]+) s of media, ([0-9]+) words\)", out, re.MULTILINE)
+    assert media and 48 <= int(media[1]) <= 72 and int(media[2]) > 24, out  # clips of 2-3 s that hold words
     ext = re.search(rf"^\| snakemake --cores 2, shards of ~300 s \| ([0-9]+) \| {NUMBER} \| ({NUMBER}) \|$", out, re.MULTILINE)
-    assert ext and int(ext[1]) == 2 and float(ext[2]) > 0, out  # 24 clips (~60 s): one shard per extractor
-    rows = dict(re.findall(r"^\| (one job per \(clip, extractor\)|shards of ~300 s) \| ([0-9]+) \|", out, re.MULTILINE))
-    # 200 clips x 2 extractors one job each + manifest; sharded: ~500 s of clips -> 2 shards per extractor + manifest
-    assert rows == {"one job per (clip, extractor)": "401", "shards of ~300 s": "5"}, out
+    # ~60 s of clips: one shard per extractor (5) and one for face detection
+    assert ext and int(ext[1]) == 6 and float(ext[2]) > 0, out
+    rows = dict(re.findall(r"^\| (one job per \(clip, extractor or detector\)|shards of ~300 s) \| ([0-9]+) \|", out, re.MULTILINE))
+    # 200 clips x (5 extractors + face detection) one job each + manifest; sharded: ~500 s of clips -> 2 shards each + manifest
+    assert rows == {"one job per (clip, extractor or detector)": "1201", "shards of ~300 s": "13"}, out
 
 
 def test_late_fusion_cost_smoke():
