@@ -547,9 +547,9 @@ _DURATIONS = {}
 
 
 def session_durations(dataset):
-    """Session -> seconds, for sharding: the manifest's duration_s, else the dataset's
-    `shards: {assume_duration_s}`, else the media's header; None when none is known (the demo's
-    media are written by its own rule: they never count, so its plan does not change once they exist)."""
+    """Session -> seconds, for sharding: the manifest's duration_s (the demo's gives its options'),
+    else the dataset's `shards: {assume_duration_s}`, else the media's header; None when none is known.
+    Generated media (the demo's rule writes them) are never probed, so a plan does not change once they exist."""
     from affectflow.core import media as media_io
 
     if dataset in _DURATIONS:
@@ -680,6 +680,13 @@ def label_shard_jobs(ds):
     return per_session_shards(ds, "grid_labels", "grid_labels.py", shard_plan(ds, labelled), "core", local=True)
 
 
+def demo_shard_jobs(ds):
+    # the demo's generated sessions (rules/demo.smk), batched like the jobs that read them
+    if config["datasets"][ds]["adapter"] != "demo":
+        return []
+    return per_session_shards(ds, "demo_session", "demo_session.py", shard_plan(ds, set(sessions(ds))), "core")
+
+
 def segment_shard_jobs(ds):
     jobs = []
     for seg in dataset_segmenters(ds):
@@ -704,6 +711,9 @@ PER_SESSION = {
         params={"row": session_row(wc), "hop_s": config["datasets"][wc.dataset]["hop_s"],
                 "delay_s": config["datasets"][wc.dataset]["annotation_delay_s"], "dimensions": config["datasets"][wc.dataset]["dimensions"]},
         log=[f"{RESULTS}/logs/labels/{wc.dataset}/{wc.session}.log"]),
+    "demo_session": lambda wc: SimpleNamespace(
+        input={}, output=dict(zip(("media", "transcript", "labels"), [f"{RESULTS}/demo/{wc.session}/{wc.session}.{ext}" for ext in ("mp4", "words.json", "labels.csv")])),
+        params={"options": demo_options()}, log=[f"{RESULTS}/logs/demo/{wc.session}.log"]),
     "segment_session": lambda wc: SimpleNamespace(
         input=segment_inputs(wc), output=[f"{RESULTS}/segments/{wc.dataset}/{wc.segmenter}/{wc.session}.parquet"],
         params={"segmenter": config["segmenters"][wc.segmenter], "row": session_row(wc)},
@@ -725,7 +735,7 @@ def per_session_shards(ds, rule, script, plan, env, unit=None, threads=1, mem_mb
         jobs_of = [PER_SESSION[rule](wc) for wc in wcs]
         jobs.append(SimpleNamespace(
             name=f"{rule}_shard_{ds}_{unit + '_' if unit else ''}{k}",
-            input={"files": [f for j in jobs_of for f in j.input.values()]}, output=[f for j in jobs_of for f in j.output],
+            input={"files": [f for j in jobs_of for f in j.input.values()]}, output=[f for j in jobs_of for f in (j.output.values() if isinstance(j.output, dict) else j.output)],
             params={"script": script, "script_sha256": script_sha,
                     "members": [{"input": j.input, "output": j.output, "params": j.params, "wildcards": vars(wc), "log": j.log}
                                 for j, wc in zip(jobs_of, wcs)]},
@@ -742,6 +752,6 @@ def shard_jobs(script):
     if not _SHARD_JOBS:
         for ds in config["datasets"]:
             if shard_options(ds) is not None:
-                for branch in (audio_shard_jobs, face_shard_jobs, text_shard_jobs, label_shard_jobs, segment_shard_jobs):
+                for branch in (demo_shard_jobs, audio_shard_jobs, face_shard_jobs, text_shard_jobs, label_shard_jobs, segment_shard_jobs):
                     _SHARD_JOBS.extend(branch(ds))
     return [j for j in _SHARD_JOBS if j.script == f"../scripts/{script}"]

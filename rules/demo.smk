@@ -1,4 +1,4 @@
-# The embedded synthetic demo corpus: one job per session, deterministic from the seed.
+# The embedded synthetic demo corpus: one job per session (or per shard of sessions: rules/shards.smk), deterministic from the seed.
 
 rule demo_session:
     output:

@@ -1,4 +1,4 @@
-"""Rules {transcribe,grid_labels,segment_session}_shard_*: the per-session rule's own script, run in
+"""Rules {demo_session,transcribe,grid_labels,segment_session}_shard_*: the per-session rule's own script, run in
 this one process once per session of the shard with that session's inputs, output, params,
 wildcards and log, so every file (and log) is what the per-session job would write. Imports and
 cached models (silero-vad, Whisper) are paid once per shard instead of once per session."""

@@ -46,7 +46,10 @@ def skeleton_config(**demo_options) -> dict:
     """The demo restricted to the audio path (eGeMAPS → ridge): the small, stable DAG that the
     incremental, cache, report and SLURM tests count jobs on."""
     cfg = demo_config(**demo_options)
-    cfg["datasets"]["demo"].update(features=["egemaps_lld", "egemaps_func"], models=["ridge_egemaps"], segments=[], fusions=[])
+    # one job per session (the demo's own config batches sessions into shards, tests/test_shards.py):
+    # these tests count and re-run per-session jobs
+    cfg["datasets"]["demo"].update(features=["egemaps_lld", "egemaps_func"], models=["ridge_egemaps"], segments=[], fusions=[],
+                                   shards=False)
     return cfg
 
 

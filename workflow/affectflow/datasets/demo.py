@@ -25,5 +25,7 @@ def manifest(name: str, options: dict) -> Manifest:
             "transcript": files["transcript"],
             "labels": files["labels"],
             "label_kind": "continuous",
+            # known before the media exist, so the shard plan (core.shards) is the same before and after
+            "duration_s": str(float(options.get("duration_s", 60.0))),
         })
     return Manifest(name, pd.DataFrame(rows))
