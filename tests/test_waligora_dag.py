@@ -19,7 +19,7 @@ from affectflow.models.jmt.tables import waligora_networks
 from affectflow.models.sequence import clips, raw, run
 from affectflow.models.sequence.data import SequenceDataset
 from affectflow.models.sequence.summary import over_fold_repeats
-from affectflow.models.sequence.train import TrainConfig, fit, predict, save_checkpoint, seed_everything
+from affectflow.models.sequence.train import TrainConfig, dev_scores, fit, predict, save_checkpoint, seed_everything
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 HOP, SR, K = 0.1, 44100, 8
@@ -80,8 +80,9 @@ def _tiny(epochs=3):
     common = {"folds": 0, "repeats": 1, "sequence_length": 32, "clip_frames": K, "max_epochs": epochs, "patience": epochs,
               "loss": "ccc", "selection": "pooled"}
     return {
+        # Adam, not the paper's SGD: on 24 training clips SGD (lr 0.01-0.05, momentum 0.9) reached 0.04-0.45 test CCC in 12-25 epochs
         "v": {"kind": "waligora_visual", "faces": "det", "image_size": 16, "crop_from": 18, "width": 4, "dropout": 0.0,
-              "optimiser": "sgd", "learning_rate": 0.01, "momentum": 0.9, "batch_size": 4, **common},
+              "optimiser": "adam", "learning_rate": 0.003, "batch_size": 4, **common},
         "a": {"kind": "waligora_audio", "waveform": "wave", "width": 4, "optimiser": "adam", "learning_rate": 0.003, "batch_size": 4,
               **common},
         "j": {"kind": "waligora_jmt", "pretrained": ["v", "a"], "d_model": 16, "heads": 2, "fc_sizes": [16, 8], "optimiser": "adam",
@@ -194,7 +195,6 @@ def test_branches_then_jmt_train_in_process_and_the_jmt_reads_both_signals(corpu
         fit(model, data, cfg, paths[name])
         test = data.partition("test")
         out = predict(model, test, cfg)
-        from affectflow.models.sequence.train import dev_scores
         test_ccc[name] = dev_scores(test, out, data.dims, "pooled", "population")
     assert test_ccc["v"]["valence"] > 0.6, test_ccc
     assert test_ccc["a"]["arousal"] > 0.6, test_ccc
