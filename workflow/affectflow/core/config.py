@@ -94,6 +94,17 @@ def fusion_defaults(fusion: dict, source: str = "fusion") -> dict:
     return fusion
 
 
+def model_defaults(model: dict, source: str = "model") -> dict:
+    """One ``models:`` entry validated on its own, with the schema's defaults filled in place (the sizes a
+    DAG job would get), for code that builds a model without a whole config (benchmarks)."""
+    sch = schema()
+    validator = _with_defaults(jsonschema.Draft202012Validator)({"$defs": sch["$defs"], "$ref": "#/$defs/model"})
+    problems = [f"at {'/'.join(map(str, e.absolute_path)) or '(top level)'}: {_message(e)}" for e in validator.iter_errors(model)]
+    if problems:
+        raise ConfigError(f"{source}: invalid model\n" + "\n".join("  " + p for p in problems))
+    return model
+
+
 def model_features(cfg: dict, name: str) -> list[str]:
     """Extractor names a model reads: ``features``, the extractors of its ``modalities``, or those
     of the ``pretrained`` models it fuses (end-to-end models: their word or waveform store)."""

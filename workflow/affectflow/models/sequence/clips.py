@@ -4,7 +4,11 @@ A *clip* is ``clip_frames`` consecutive grid frames, counted from the session's 
 c = frames c·k … c·k + k − 1); the sequence core's windows start on clip boundaries when their
 length and training hop are multiples of k, so every window holds whole clips. Each clip gets one
 64 × 107 log-mel spectrogram (``jmt.spectrogram.log_mel``) of the ``clip_samples`` (1.07 s) of audio
-centred on the clip; the recording is zero-padded where that span runs past its ends.
+centred on the clip; the recording is zero-padded where that span runs past its ends. Log power is
+normalised per session (one mean and variance over all its present clips' bins, no labels): the
+paper normalises with corpus constants (the authors' code: fixed dB mean and std), which keeps a
+clip's loudness relative to the others, an arousal cue that normalising each spectrogram on its own
+would erase (on the demo that left the audio branch at dev CCC 0).
 
 Stored per frame without copying: the spectrogram is padded to k·c columns (c = ⌈107 / k⌉) and
 frame j of the clip holds columns j·c … (j + 1)·c − 1, so a frame's array is (64, c) and
@@ -60,6 +64,7 @@ def spectrogram_frames(table: pd.DataFrame, frame_no: np.ndarray, hop: float, cl
     mask = np.zeros(len(frame_no), dtype=bool)
     clip_of = frame_no // k
     last = int(frame_no.max(initial=-1)) + 1
+    specs = {}
     for clip in np.unique(clip_of):
         first, stop = int(clip) * k, min(int(clip) * k + k, last)
         if not have[first:stop].all():
@@ -68,11 +73,17 @@ def spectrogram_frames(table: pd.DataFrame, frame_no: np.ndarray, hop: float, cl
         seg = np.zeros(span, dtype=np.float32)
         a, b = max(lo, 0), min(lo + span, len(signal))
         seg[a - lo:b - lo] = signal[a:b]
-        spec = log_mel(seg, sr)
-        if spec.shape != (N_MELS, SPECTROGRAM_FRAMES):
-            raise ValueError(f"{where}: a clip's spectrogram is {spec.shape}, not ({N_MELS}, {SPECTROGRAM_FRAMES}) (sample rate {sr} Hz)")
+        specs[int(clip)] = log_mel(seg, sr, normalise=False)
+        if specs[int(clip)].shape != (N_MELS, SPECTROGRAM_FRAMES):
+            raise ValueError(f"{where}: a clip's spectrogram is {specs[int(clip)].shape}, not ({N_MELS}, {SPECTROGRAM_FRAMES}) "
+                             f"(sample rate {sr} Hz)")
+    if specs:
+        stacked = np.stack(list(specs.values()))
+        mean, std = float(stacked.mean()), max(float(stacked.std()), 1e-6)
+    for clip, spec in specs.items():
         padded = np.zeros((N_MELS, k * c), dtype=np.float32)
-        padded[:, :SPECTROGRAM_FRAMES] = spec
+        padded[:, :SPECTROGRAM_FRAMES] = (spec - mean) / std
+        first = clip * k
         for f in np.flatnonzero(clip_of == clip):
             j = int(frame_no[f]) - first
             x[f] = padded[:, j * c:(j + 1) * c]
