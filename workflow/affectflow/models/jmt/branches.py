@@ -18,8 +18,8 @@ head's dropout (none), the visual head as a single linear layer after the dropou
 random crop is taken from (``random_crop_flip`` crops ``size`` out of whatever larger crop it is
 given), and how a clip's label is formed (``clip_targets``: the mean of its frames' valid labels).
 
-Inputs are tensors; the sequence core's raw loader (``models/sequence/raw.py``) does not yet cut 8-frame
-clips or per-clip spectrograms (see docs/sequence-models.md, "Waligora backbones", for how they are to be wired).
+Inputs are tensors here; ``waligora`` wraps the branches as sequence-core kinds on the raw loader's
+face crops and per-clip spectrograms (``sequence.raw``, ``sequence.clips``) and fuses them in the DAG.
 """
 from __future__ import annotations
 
