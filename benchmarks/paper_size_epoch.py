@@ -134,7 +134,7 @@ def measure(name: str, models: dict, device: torch.device, micro: int | None, st
             else " + ".join(f"{m} {'×'.join(map(str, s))}" for m, s in dims.items()),
             "sequence_length": L, "batch": batch, "micro_batch": micro,
             "trainable_parameters": sum(p.numel() for p in model.parameters() if p.requires_grad),
-            "s_per_step": round(per_step, 3), "steps_per_epoch": steps_per_epoch, "s_per_epoch": round(per_step * steps_per_epoch, 1),
+            "s_per_step": round(per_step, 3), "steps_per_epoch": steps_per_epoch, "s_per_epoch": int(round(per_step * steps_per_epoch)),
             "h_per_epoch": round(per_step * steps_per_epoch / 3600, 2)}
 
 
