@@ -243,6 +243,16 @@ def test_dag_jmt_job_of_a_fold_waits_for_both_branch_jobs_of_that_fold(tmp_path)
     assert "results/tables/demo/waligora_table1.md" in out
 
 
+def test_the_small_config_dry_runs_as_shipped(tmp_path):
+    (tmp_path / "config.yaml").write_text((REPO / "config.yaml").read_text())
+    out = snakemake(tmp_path, "--configfile", str(REPO / ".test/config-waligora.yaml"), "-n").stdout
+    jobs = dict(re.findall(r"^(\w+)\s+(\d+)$", out, re.MULTILINE))
+    assert (jobs["train_sequence_fold"], jobs["waligora_table1"], jobs["extract_audio"], jobs["detect_faces"]) == ("3", "1", "6", "6"), out
+    inputs = _job_inputs(out, "results/predictions/demo/wal_jmt/foldofficial/repeat0.parquet")
+    assert [i for i in inputs if i.endswith("checkpoint.pt")] == [f"results/models/demo/{m}/foldofficial/repeat0/checkpoint.pt"
+                                                                   for m in ("wal_visual", "wal_audio")]
+
+
 def test_config_refuses_a_jmt_over_branches_of_other_folds(tmp_path):
     cfg = waligora_config()
     cfg["models"]["wal_audio"]["folds"] = 3
