@@ -17,7 +17,7 @@ import affectflow.core.config
 from affectflow.datasets import DatasetError, build_manifest, check_files
 from affectflow.evaluation import folds, report_categories
 from affectflow.extractors import modality_of
-from affectflow.models import E2E_KINDS, FOLD_KINDS, FRAME_KINDS, SEQUENCE_KINDS
+from affectflow.models import E2E_KINDS, FOLD_KINDS, FRAME_KINDS, SEQUENCE_KINDS, WALIGORA_KINDS
 from affectflow.models.late_fusion import inputs as late_fusion_inputs_mod
 from affectflow.models.late_fusion import report as late_fusion_report
 
@@ -135,7 +135,7 @@ def fold_model_targets(dataset):
     targets = [f"{RESULTS}/tables/{dataset}/fusion_models.md"]
     if "attention_fusion" in kinds:
         targets.append(f"{RESULTS}/tables/{dataset}/tzirakis_table6.md")
-    if "jmt" in kinds:
+    if kinds & {"jmt", *WALIGORA_KINDS}:
         targets.append(f"{RESULTS}/tables/{dataset}/waligora_table1.md")
     if kinds & set(E2E_KINDS):
         targets.append(f"{RESULTS}/tables/{dataset}/tzirakis_table2.md")
@@ -361,19 +361,20 @@ def model_face_caches(dataset, model):
             for ext in ("parquet", "crops.npz")]
 
 
-def fold_model_inputs(wildcards):
-    """A fold job's inputs; a ``tzirakis_e2e_fusion`` adds its unimodal networks' checkpoints of the same fold and repeat."""
-    cfg = config["models"][wildcards.model]
-    checkpoints = []
-    if cfg["kind"] == "tzirakis_e2e_fusion" and cfg["init_from_pretrained"]:
-        checkpoints = [f"{RESULTS}/models/{wildcards.dataset}/{p}/fold{wildcards.fold}/repeat{wildcards.repeat}/checkpoint.pt"
-                       for p in cfg["pretrained"]]
-    return {**model_inputs(wildcards), "faces": model_face_caches(wildcards.dataset, wildcards.model), "pretrained": checkpoints}
-
-
 def fold_pretrained_names(wildcards):
+    """The models whose checkpoints of the same fold and repeat a fold job loads: a ``tzirakis_e2e_fusion``'s
+    unimodal networks (unless it starts from scratch), a ``waligora_jmt``'s two branches (always)."""
     cfg = config["models"][wildcards.model]
-    return list(cfg["pretrained"]) if cfg["kind"] == "tzirakis_e2e_fusion" and cfg["init_from_pretrained"] else []
+    if cfg["kind"] == "tzirakis_e2e_fusion" and cfg["init_from_pretrained"] or cfg["kind"] == "waligora_jmt":
+        return list(cfg["pretrained"])
+    return []
+
+
+def fold_model_inputs(wildcards):
+    """A fold job's inputs, with the checkpoints of ``fold_pretrained_names`` (same fold and repeat)."""
+    checkpoints = [f"{RESULTS}/models/{wildcards.dataset}/{p}/fold{wildcards.fold}/repeat{wildcards.repeat}/checkpoint.pt"
+                   for p in fold_pretrained_names(wildcards)]
+    return {**model_inputs(wildcards), "faces": model_face_caches(wildcards.dataset, wildcards.model), "pretrained": checkpoints}
 
 
 def sequence_model_inputs(wildcards):

@@ -1,5 +1,8 @@
 # The joint multimodal transformer of Waligora et al. (Aff-Wild2): the paper's Table 1, from the
-# per-fold table of rules/attention_fusion.smk. Training: train_sequence_fold (rules/sequence.smk).
+# per-fold table of rules/attention_fusion.smk, for the feature-based JMT (kind jmt) and, from raw
+# inputs, the visual and audio branches and the JMT over them (WALIGORA_KINDS). Training:
+# train_sequence_fold (rules/sequence.smk); a waligora_jmt job waits for its two branches' jobs of the
+# same fold and repeat, whose checkpoints it loads and freezes (fold_model_inputs).
 
 
 rule waligora_table1:
@@ -9,7 +12,8 @@ rule waligora_table1:
         markdown=report(f"{RESULTS}/tables/{{dataset}}/waligora_table1.md", category="Attention fusion", caption="../report/attention_fusion_tables.rst"),
         csv=f"{RESULTS}/tables/{{dataset}}/waligora_table1.csv",
     params:
-        models=lambda wc: {m: config["models"][m] for m in dataset_fold_models(wc.dataset) if config["models"][m]["kind"] == "jmt"},
+        models=lambda wc: {m: config["models"][m] for m in dataset_fold_models(wc.dataset)
+                           if config["models"][m]["kind"] in ("jmt", *WALIGORA_KINDS)},
         folds=lambda wc: {m: folds.folds(config["models"][m]) for m in dataset_fold_models(wc.dataset)},
         dimensions=lambda wc: config["datasets"][wc.dataset]["dimensions"],
         variance=config["metrics"]["ccc_variance"],

@@ -42,6 +42,20 @@ def test_sequence_epoch_smoke():
     assert [r[0] for r in rows] == ["dlstm_audio", "dlstm_video", "dlstm_video_att", "fusion_attention", "dlstm_av"], out
 
 
+def test_paper_size_epoch_smoke():
+    out = run("paper_size_epoch.py")
+    assert out.startswith("device cpu"), out
+    rows = re.findall(rf"^network=(\w+) corpus=.*? batch=(\d+) micro_batch=(\d+) .*? s_per_step=({NUMBER}) steps_per_epoch=(\d+) "
+                      rf"s_per_epoch=({NUMBER})", out, re.MULTILINE)
+    assert [r[0] for r in rows] == ["waligora_visual", "waligora_audio", "waligora_jmt", "tzirakis_e2e_text", "tzirakis_e2e_audio",
+                                    "tzirakis_e2e_visual"], out
+    for name, batch, micro, step, steps, epoch in rows:
+        # smoke: batch 2, one sequence measured; the epoch is the corpus' training sequences (half-sequence hop) in batches
+        frames, hop = (54_813, 5) if name.startswith("tzirakis") else (1_690_000, 8)
+        assert (int(batch), int(micro), int(steps)) == (2, 1, -(-(-(-frames // hop)) // 2)), (name, out)
+        assert float(epoch) == pytest.approx(float(step) * int(steps), rel=1e-3, abs=0.1)
+
+
 def test_audio_throughput_smoke():
     shared_data("emodb/wav")
     out = run("audio_throughput.py")

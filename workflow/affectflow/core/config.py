@@ -94,6 +94,17 @@ def fusion_defaults(fusion: dict, source: str = "fusion") -> dict:
     return fusion
 
 
+def model_defaults(model: dict, source: str = "model") -> dict:
+    """One ``models:`` entry validated on its own, with the schema's defaults filled in place (the sizes a
+    DAG job would get), for code that builds a model without a whole config (benchmarks)."""
+    sch = schema()
+    validator = _with_defaults(jsonschema.Draft202012Validator)({"$defs": sch["$defs"], "$ref": "#/$defs/model"})
+    problems = [f"at {'/'.join(map(str, e.absolute_path)) or '(top level)'}: {_message(e)}" for e in validator.iter_errors(model)]
+    if problems:
+        raise ConfigError(f"{source}: invalid model\n" + "\n".join("  " + p for p in problems))
+    return model
+
+
 def model_features(cfg: dict, name: str) -> list[str]:
     """Extractor names a model reads: ``features``, the extractors of its ``modalities``, or those
     of the ``pretrained`` models it fuses (end-to-end models: their word or waveform store)."""
@@ -102,7 +113,9 @@ def model_features(cfg: dict, name: str) -> list[str]:
         return list(model["features"])
     if model["kind"] in ("tzirakis_e2e_text", "tzirakis_e2e_audio"):  # raw inputs from a store (the visual one reads face caches)
         return [model["words"] if "words" in model else model["waveform"]]
-    if model["kind"] == "tzirakis_e2e_visual":
+    if model["kind"] == "waligora_audio":  # per-clip spectrograms from a waveform store
+        return [model["waveform"]]
+    if model["kind"] in ("tzirakis_e2e_visual", "waligora_visual"):  # face caches, not a store
         return []
     if "modalities" in model:
         return list(dict.fromkeys(ex for exs in model["modalities"].values() for ex in exs))
@@ -122,6 +135,12 @@ def check_references(cfg: dict, source: str = "config") -> None:
                                     "tzirakis_e2e_text/audio/visual models")
                 elif (cfg["models"][p].get("folds", 0), cfg["models"][p].get("fold_by", "speaker")) != (model.get("folds", 0), model.get("fold_by", "speaker")):
                     problems.append(f"models/{m}/pretrained: '{p}' has other folds than '{m}' (its checkpoints of the same fold initialise '{m}')")
+            elif model["kind"] == "waligora_jmt":
+                if cfg["models"][p]["kind"] not in ("waligora_visual", "waligora_audio"):
+                    problems.append(f"models/{m}/pretrained: '{p}' is a '{cfg['models'][p]['kind']}' model; a waligora_jmt fuses "
+                                    "one waligora_visual and one waligora_audio model")
+                elif (cfg["models"][p].get("folds", 5), cfg["models"][p].get("fold_by", "speaker")) != (model.get("folds", 5), model.get("fold_by", "speaker")):
+                    problems.append(f"models/{m}/pretrained: '{p}' has other folds than '{m}' (its checkpoints of the same fold are loaded into '{m}')")
             elif cfg["models"][p]["kind"] != "dlstm":
                 problems.append(f"models/{m}/pretrained: '{p}' is a '{cfg['models'][p]['kind']}' model; only dlstm networks can be fused")
     for ds, d in cfg["datasets"].items():

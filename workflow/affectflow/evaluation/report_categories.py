@@ -20,7 +20,7 @@ PAPER_OF_KIND: dict[str, str] = {
     "attention_fusion": "tzirakis",
     "tzirakis_e2e_text": "tzirakis", "tzirakis_e2e_audio": "tzirakis", "tzirakis_e2e_visual": "tzirakis",
     "tzirakis_e2e_fusion": "tzirakis",
-    "jmt": "waligora",
+    "jmt": "waligora", "waligora_visual": "waligora", "waligora_audio": "waligora", "waligora_jmt": "waligora",
 }
 BASELINES = "Baselines"
 ALL_MODELS = "All models"

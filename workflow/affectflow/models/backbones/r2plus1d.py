@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from .weights import init_like_torchvision, load_weights
+from .weights import check_width_for_weights, init_like_torchvision, load_weights
 
 KINETICS_MEAN = (0.43216, 0.394666, 0.37645)
 KINETICS_STD = (0.22803, 0.22145, 0.216989)
@@ -56,30 +56,32 @@ class BasicBlock(nn.Module):
 
 
 class Stem(nn.Sequential):
-    def __init__(self):
+    def __init__(self, width: int = 64):
+        mid = 45 * width // 64
         super().__init__(
-            nn.Conv3d(3, 45, kernel_size=(1, 7, 7), stride=(1, 2, 2), padding=(0, 3, 3), bias=False),
-            nn.BatchNorm3d(45),
+            nn.Conv3d(3, mid, kernel_size=(1, 7, 7), stride=(1, 2, 2), padding=(0, 3, 3), bias=False),
+            nn.BatchNorm3d(mid),
             nn.ReLU(inplace=True),
-            nn.Conv3d(45, 64, kernel_size=(3, 1, 1), stride=(1, 1, 1), padding=(1, 0, 0), bias=False),
-            nn.BatchNorm3d(64),
+            nn.Conv3d(mid, width, kernel_size=(3, 1, 1), stride=(1, 1, 1), padding=(1, 0, 0), bias=False),
+            nn.BatchNorm3d(width),
             nn.ReLU(inplace=True),
         )
 
 
 class R2Plus1D18(nn.Module):
-    feature_dim = 512
-
-    def __init__(self, num_classes: int = 400, layers: tuple[int, ...] = (2, 2, 2, 2)):
+    def __init__(self, num_classes: int = 400, layers: tuple[int, ...] = (2, 2, 2, 2), width: int = 64):
+        """``width``: channels of layer1 (64, torchvision's); layers 2-4 double it, the stem's spatial
+        convolution has 45/64 of it. A reduced width (for CPU runs) cannot load the published weights."""
         super().__init__()
-        self.inplanes = 64
-        self.stem = Stem()
-        self.layer1 = self._make_layer(64, layers[0], stride=1)
-        self.layer2 = self._make_layer(128, layers[1], stride=2)
-        self.layer3 = self._make_layer(256, layers[2], stride=2)
-        self.layer4 = self._make_layer(512, layers[3], stride=2)
+        self.feature_dim = 8 * width
+        self.inplanes = width
+        self.stem = Stem(width)
+        self.layer1 = self._make_layer(width, layers[0], stride=1)
+        self.layer2 = self._make_layer(2 * width, layers[1], stride=2)
+        self.layer3 = self._make_layer(4 * width, layers[2], stride=2)
+        self.layer4 = self._make_layer(8 * width, layers[3], stride=2)
         self.avgpool = nn.AdaptiveAvgPool3d((1, 1, 1))
-        self.fc = nn.Linear(512, num_classes)
+        self.fc = nn.Linear(8 * width, num_classes)
         init_like_torchvision(self, linear_std=0.01)
 
     def _make_layer(self, planes: int, blocks: int, stride: int) -> nn.Sequential:
@@ -93,7 +95,7 @@ class R2Plus1D18(nn.Module):
         return nn.Sequential(*out)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
-        """(B, 3, T, H, W) → (B, 512)."""
+        """(B, 3, T, H, W) → (B, 8 × width) (512 at torchvision's width)."""
         x = self.stem(x)
         x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
         return self.avgpool(x).flatten(1)
@@ -102,7 +104,9 @@ class R2Plus1D18(nn.Module):
         return self.fc(self.features(x))
 
 
-def r2plus1d_18(weights: str | Path | None = None, num_classes: int = 400) -> R2Plus1D18:
-    """R(2+1)D-18; ``weights``: a local torchvision-layout file (Kinetics-400: ``r2plus1d_18-91a641e6.pth``)."""
-    model = R2Plus1D18(num_classes=num_classes)
+def r2plus1d_18(weights: str | Path | None = None, num_classes: int = 400, width: int = 64) -> R2Plus1D18:
+    """R(2+1)D-18; ``weights``: a local torchvision-layout file (Kinetics-400: ``r2plus1d_18-91a641e6.pth``),
+    only at the published ``width`` 64."""
+    check_width_for_weights(width, weights, "R(2+1)D-18")
+    model = R2Plus1D18(num_classes=num_classes, width=width)
     return load_weights(model, weights) if weights is not None else model

@@ -11,7 +11,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from .weights import init_like_torchvision, load_weights
+from .weights import check_width_for_weights, init_like_torchvision, load_weights
 
 
 class BasicBlock(nn.Module):
@@ -31,21 +31,22 @@ class BasicBlock(nn.Module):
 
 
 class ResNet18(nn.Module):
-    feature_dim = 512
-
-    def __init__(self, num_classes: int = 1000, in_channels: int = 3, layers: tuple[int, ...] = (2, 2, 2, 2)):
+    def __init__(self, num_classes: int = 1000, in_channels: int = 3, layers: tuple[int, ...] = (2, 2, 2, 2), width: int = 64):
+        """``width``: channels of conv1 and layer1 (64, torchvision's); layers 2-4 double it. A reduced
+        width (for CPU runs) cannot load the published weights."""
         super().__init__()
-        self.inplanes = 64
-        self.conv1 = nn.Conv2d(in_channels, 64, kernel_size=7, stride=2, padding=3, bias=False)
-        self.bn1 = nn.BatchNorm2d(64)
+        self.feature_dim = 8 * width
+        self.inplanes = width
+        self.conv1 = nn.Conv2d(in_channels, width, kernel_size=7, stride=2, padding=3, bias=False)
+        self.bn1 = nn.BatchNorm2d(width)
         self.relu = nn.ReLU(inplace=True)
         self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
-        self.layer1 = self._make_layer(64, layers[0], stride=1)
-        self.layer2 = self._make_layer(128, layers[1], stride=2)
-        self.layer3 = self._make_layer(256, layers[2], stride=2)
-        self.layer4 = self._make_layer(512, layers[3], stride=2)
+        self.layer1 = self._make_layer(width, layers[0], stride=1)
+        self.layer2 = self._make_layer(2 * width, layers[1], stride=2)
+        self.layer3 = self._make_layer(4 * width, layers[2], stride=2)
+        self.layer4 = self._make_layer(8 * width, layers[3], stride=2)
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
-        self.fc = nn.Linear(512, num_classes)
+        self.fc = nn.Linear(8 * width, num_classes)
         init_like_torchvision(self)
 
     def _make_layer(self, planes: int, blocks: int, stride: int) -> nn.Sequential:
@@ -58,7 +59,7 @@ class ResNet18(nn.Module):
         return nn.Sequential(*out)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
-        """(B, C, H, W) → (B, 512)."""
+        """(B, C, H, W) → (B, 8 × width) (512 at torchvision's width)."""
         x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
         x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
         return self.avgpool(x).flatten(1)
@@ -80,10 +81,12 @@ def adapt_first_conv(model: ResNet18, in_channels: int = 1) -> ResNet18:
     return model
 
 
-def resnet18(weights: str | Path | None = None, num_classes: int = 1000, in_channels: int = 3) -> ResNet18:
-    """ResNet18; ``weights``: a local torchvision-layout file (ImageNet: ``resnet18-f37072fd.pth``),
-    loaded into the 3-channel network, whose first convolution is then adapted to ``in_channels``."""
-    model = ResNet18(num_classes=num_classes)
+def resnet18(weights: str | Path | None = None, num_classes: int = 1000, in_channels: int = 3, width: int = 64) -> ResNet18:
+    """ResNet18; ``weights``: a local torchvision-layout file (ImageNet: ``resnet18-f37072fd.pth``, only at
+    the published ``width`` 64), loaded into the 3-channel network, whose first convolution is then
+    adapted to ``in_channels``."""
+    check_width_for_weights(width, weights, "ResNet18")
+    model = ResNet18(num_classes=num_classes, width=width)
     if weights is not None:
         load_weights(model, weights)
     return adapt_first_conv(model, in_channels) if in_channels != 3 else model

@@ -72,3 +72,15 @@ def init_like_torchvision(module: nn.Module, linear_std: float | None = None) ->
         elif isinstance(m, nn.Linear) and linear_std is not None:
             nn.init.normal_(m.weight, 0, linear_std)
             nn.init.zeros_(m.bias)
+
+
+PUBLISHED_WIDTH = 64
+
+
+def check_width_for_weights(width: int, weights, network: str) -> None:
+    """Published weights exist only at torchvision's width: a reduced one (for CPU runs) is an error, not a partial load."""
+    if width < 1:
+        raise ValueError(f"{network}: width must be >= 1, got {width}")
+    if weights is not None and width != PUBLISHED_WIDTH:
+        raise ValueError(f"{network}: weights file {weights} is for width {PUBLISHED_WIDTH}; a network of width {width} "
+                         "cannot load published weights (drop `weights` or use width 64)")

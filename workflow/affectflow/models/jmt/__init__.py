@@ -6,7 +6,10 @@
 - ``branches``: the paper's backbones as branches (R(2+1)D-18 over face clips, ResNet18 + GRU over
   spectrograms) and ``WaligoraJMT``, the fusion over the frozen branches (tensor inputs).
 - ``spectrogram``: the audio branch's 64 × 107 log-mel spectrogram per clip.
-- ``tables``: the paper's Table 1 (the official split and each fold, and the mean over the folds).
+- ``waligora``: the branches and the JMT over them as sequence-core kinds on raw inputs
+  (``waligora_visual``, ``waligora_audio``, ``waligora_jmt``, trained per fold in the DAG).
+- ``tables``: the paper's Table 1 (the official split and each fold, and the mean over the folds), and
+  the networks (branches, JMT) side by side.
 
 Paper: ``../shared/papers/waligora-joint-multimodal-transformer-AffWild2.md``.
 """

@@ -18,8 +18,8 @@ head's dropout (none), the visual head as a single linear layer after the dropou
 random crop is taken from (``random_crop_flip`` crops ``size`` out of whatever larger crop it is
 given), and how a clip's label is formed (``clip_targets``: the mean of its frames' valid labels).
 
-Inputs are tensors; the sequence core's raw loader (``models/sequence/raw.py``) does not yet cut 8-frame
-clips or per-clip spectrograms (see docs/sequence-models.md, "Waligora backbones", for how they are to be wired).
+Inputs are tensors here; ``waligora`` wraps the branches as sequence-core kinds on the raw loader's
+face crops and per-clip spectrograms (``sequence.raw``, ``sequence.clips``) and fuses them in the DAG.
 """
 from __future__ import annotations
 
@@ -78,16 +78,19 @@ def clip_targets(y: torch.Tensor, valid: torch.Tensor, clip_frames: int = CLIP_F
 
 
 class VisualBranch(nn.Module):
-    def __init__(self, n_outputs: int, weights: str | Path | None = None, dropout: float = 0.8):
+    """``width``: the backbone's (64, the paper's; a reduced one for CPU runs cannot load published weights)."""
+
+    def __init__(self, n_outputs: int, weights: str | Path | None = None, dropout: float = 0.8, width: int = 64):
         super().__init__()
-        self.backbone = r2plus1d_18(weights)
+        self.backbone = r2plus1d_18(weights, width=width)
         self.backbone.fc = nn.Identity()  # the Kinetics classifier is not used
-        self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(FEATURE_DIM, n_outputs))
+        self.feature_dim = self.backbone.feature_dim
+        self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(self.feature_dim, n_outputs))
 
     def features(self, clips: torch.Tensor) -> torch.Tensor:
-        """clips (B, N, 3, T, H, W), Kinetics-normalised → (B, N, 512)."""
+        """clips (B, N, 3, T, H, W), Kinetics-normalised → (B, N, 512) (8 × width)."""
         B, N = clips.shape[:2]
-        return self.backbone.features(clips.flatten(0, 1)).view(B, N, FEATURE_DIM)
+        return self.backbone.features(clips.flatten(0, 1)).view(B, N, self.feature_dim)
 
     def forward(self, clips: torch.Tensor) -> dict[str, torch.Tensor]:
         f = self.features(clips)
@@ -95,18 +98,24 @@ class VisualBranch(nn.Module):
 
 
 class AudioBranch(nn.Module):
-    def __init__(self, n_outputs: int, weights: str | Path | None = None, gru_layers: int = 1):
+    """``width``: the backbone's (64, the paper's; a reduced one for CPU runs cannot load published weights)."""
+
+    def __init__(self, n_outputs: int, weights: str | Path | None = None, gru_layers: int = 1, width: int = 64):
         super().__init__()
-        self.backbone = resnet18(weights, in_channels=1)
+        self.backbone = resnet18(weights, in_channels=1, width=width)
         self.backbone.fc = nn.Identity()  # the ImageNet classifier is not used
-        self.gru = nn.GRU(FEATURE_DIM, FEATURE_DIM, num_layers=gru_layers, batch_first=True)
-        self.head = nn.Linear(FEATURE_DIM, n_outputs)
+        self.feature_dim = self.backbone.feature_dim
+        self.gru = nn.GRU(self.feature_dim, self.feature_dim, num_layers=gru_layers, batch_first=True)
+        self.head = nn.Linear(self.feature_dim, n_outputs)
+
+    def clip_features(self, spectrograms: torch.Tensor) -> torch.Tensor:
+        """spectrograms (B, N, 64, 107) → the backbone's (B, N, 512) per clip, before the GRU."""
+        B, N, F, T = spectrograms.shape
+        return self.backbone.features(spectrograms.reshape(B * N, 1, F, T)).view(B, N, self.feature_dim)
 
     def features(self, spectrograms: torch.Tensor) -> torch.Tensor:
-        """spectrograms (B, N, 64, 107) (one per clip) → (B, N, 512) after the GRU over the N clips."""
-        B, N, F, T = spectrograms.shape
-        per_clip = self.backbone.features(spectrograms.reshape(B * N, 1, F, T)).view(B, N, FEATURE_DIM)
-        return self.gru(per_clip)[0]
+        """spectrograms (B, N, 64, 107) (one per clip) → (B, N, 512) (8 × width) after the GRU over the N clips."""
+        return self.gru(self.clip_features(spectrograms))[0]
 
     def forward(self, spectrograms: torch.Tensor) -> dict[str, torch.Tensor]:
         f = self.features(spectrograms)
@@ -124,7 +133,8 @@ class WaligoraJMT(nn.Module):
         if freeze_backbones:
             for p in [*visual.parameters(), *audio.parameters()]:
                 p.requires_grad_(False)
-        self.fusion = JointMultimodalTransformer({"audio": "audio", "visual": "visual"}, {"audio": FEATURE_DIM, "visual": FEATURE_DIM},
+        self.fusion = JointMultimodalTransformer({"audio": "audio", "visual": "visual"},
+                                                 {"audio": audio.feature_dim, "visual": visual.feature_dim},
                                                  n_outputs, **{"d_model": FEATURE_DIM, **fusion})
 
     def train(self, mode: bool = True):

@@ -34,3 +34,25 @@ def waligora_table1(summary: pd.DataFrame, model: str, dims: list[str], folds: l
         row["Avg."] = f"{frame[dims].mean(axis=1).mean():.3f}"
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+NETWORK_LABELS = {"waligora_visual": "visual network (R(2+1)D-18)", "waligora_audio": "audio network (ResNet18 + GRU)",
+                  "waligora_jmt": "JMT over the frozen branches", "jmt": "JMT over store features"}
+
+
+def waligora_networks(summary: pd.DataFrame, models: dict[str, dict], dims: list[str], fold: str = "official",
+                      partitions: tuple[str, ...] = ("devel", "test"), aggregation: str = "pooled") -> pd.DataFrame:
+    """The networks side by side on one split (Table 1's rows are the JMT's; the branches are the unimodal
+    networks it fuses): one row per (model, partition), valence, arousal, average."""
+    dims = [d for d in ("valence", "arousal") if d in dims] + [d for d in dims if d not in ("valence", "arousal")]
+    rows = []
+    for m, cfg in models.items():
+        for part in partitions:
+            means = {d: fold_value(summary, m, fold, d, part, aggregation) for d in dims}
+            if all(not np.isfinite(v) for v, _ in means.values()):
+                continue
+            row = {"Model": m, "Network": NETWORK_LABELS.get(cfg["kind"], cfg["kind"]), "Partition": part}
+            row.update({d.capitalize(): mean_std(*means[d], digits=3) for d in dims})
+            row["Avg."] = f"{np.mean([v for v, _ in means.values()]):.3f}"
+            rows.append(row)
+    return pd.DataFrame(rows)

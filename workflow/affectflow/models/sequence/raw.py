@@ -19,6 +19,9 @@ model config):
 - ``{"faces": detector, "image_size": 48}`` (a face detection cache): ``(T, 3, S, S)`` uint8, the
   aligned crop of the cache row covering the frame centre (as ``core.join`` maps windows),
   resized to ``S``. Mask: that row found a face. Crops of rows without a face are never read.
+- ``{"spectrogram": extractor, "clip_frames": 8}`` (a ``waveform_chunks`` store): Waligora et al.'s
+  64 × 107 log-mel spectrogram per clip of ``clip_frames`` frames, spread over the clip's frames
+  (``clips.spectrogram_frames``; ``clips.assemble`` reverses it). Mask: every frame of the clip has a chunk.
 """
 from __future__ import annotations
 
@@ -30,7 +33,7 @@ import pandas as pd
 from ...core import grid, store
 from .data import SequenceData, SessionArrays
 
-SOURCES = {"waveform": "audio", "words": "text", "faces": "visual"}
+SOURCES = {"waveform": "audio", "words": "text", "faces": "visual", "spectrogram": "audio"}
 
 
 def _source(spec: dict) -> str:
@@ -152,6 +155,11 @@ def load(dataset: str, manifest: pd.DataFrame, specs: dict[str, dict], dims: lis
             if source == "waveform":
                 path = store.feature_path(features_root, dataset, spec["waveform"], s)
                 x[m], mask[m] = waveform_frames(store.read(path), frame_no, hop, str(path))
+            elif source == "spectrogram":  # Waligora et al.'s per-clip spectrograms (sequence.clips)
+                from .clips import spectrogram_frames
+
+                path = store.feature_path(features_root, dataset, spec["spectrogram"], s)
+                x[m], mask[m] = spectrogram_frames(store.read(path), frame_no, hop, int(spec.get("clip_frames", 8)), str(path))
             elif source == "words":
                 path = store.feature_path(features_root, dataset, spec["words"], s)
                 x[m], mask[m] = word_frames(store.read(path), t0, t1, float(spec.get("delay_s", 0.5)),

@@ -7,7 +7,9 @@ keys it reads (defaults in the config schema):
 - ``attention_fusion``: Tzirakis et al.'s fusion strategies (``affectflow.models.attention_fusion.network``);
 - ``jmt``: Waligora et al.'s joint multimodal transformer (``affectflow.models.jmt.network``);
 - ``tzirakis_e2e_text|audio|visual|fusion``: Tzirakis et al.'s end-to-end networks on raw inputs
-  (``affectflow.models.tzirakis_e2e.model``; data from ``sequence.raw``, no input reduction).
+  (``affectflow.models.tzirakis_e2e.model``; data from ``sequence.raw``, no input reduction);
+- ``waligora_visual|audio|jmt``: Waligora et al.'s branches and the JMT over them, on raw inputs
+  (``affectflow.models.jmt.waligora``).
 
 The DLSTM kinds train one job per repeat; the other two one job per (fold, repeat), each fold's
 partitions given in ``manifest`` (``affectflow.evaluation.folds``). Repeat ``r`` uses seed ``seed + r``.
@@ -28,6 +30,7 @@ from ...core.store import atomic_path
 from ..attention_fusion import network as attention_fusion
 from ..dlstm import network as dlstm
 from ..jmt import network as jmt
+from ..jmt import waligora
 from ..tzirakis_e2e import model as tzirakis_e2e
 from . import data as seqdata
 from . import raw as seqraw
@@ -57,7 +60,10 @@ def model_modalities(name: str, models: dict) -> seqdata.Modalities:
 # kind -> builder(name, models, input_dims, n_outputs, pretrained_checkpoints, hop_s=…). A new kind adds its
 # builder to its family's BUILDERS, its name to a kind list of affectflow.models and its block to the config schema.
 BUILDERS: dict[str, Callable[..., SequenceModel]] = {**dlstm.BUILDERS, **attention_fusion.BUILDERS, **jmt.BUILDERS,
-                                                   **tzirakis_e2e.BUILDERS}
+                                                   **tzirakis_e2e.BUILDERS, **waligora.BUILDERS}
+# kinds on raw inputs (sequence.raw): kind -> raw_spec(name, models)
+RAW_SPECS: dict[str, Callable[[str, dict], dict]] = {**{k: tzirakis_e2e.raw_spec for k in tzirakis_e2e.E2E_KINDS},
+                                                     **{k: waligora.raw_spec for k in waligora.KINDS}}
 
 
 def build(name: str, models: dict, input_dims: dict[str, int], n_outputs: int,
@@ -90,8 +96,8 @@ def train_repeat(*, dataset: str, name: str, models: dict, manifest: pd.DataFram
     cfg = models[name]
     train_cfg = TrainConfig.from_dict(cfg, seed=seed + repeat)
     seed_everything(train_cfg.seed)
-    if cfg["kind"] in tzirakis_e2e.E2E_KINDS:
-        specs = tzirakis_e2e.raw_spec(name, models)
+    if cfg["kind"] in RAW_SPECS:
+        specs = RAW_SPECS[cfg["kind"]](name, models)
         modalities = {m: [str(v) for k, v in s.items() if k in seqraw.SOURCES] for m, s in specs.items()}
         data, reductions = seqraw.load(dataset, manifest, specs, dims, labels_root, features_root, faces_root), []
     else:

@@ -1,0 +1,277 @@
+"""Waligora et al.'s branches on raw inputs in the DAG: per-clip spectrograms and face clips from the
+sequence core, the waligora_visual / waligora_audio kinds, the JMT loading and freezing their
+checkpoints of the same fold, the DAG that orders them, and Table 1 from the runs."""
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+import yaml
+from conftest import REPO, demo_config, snakemake
+
+from affectflow.core import store
+from affectflow.face import cache as face_cache
+from affectflow.models.backbones.r2plus1d import r2plus1d_18
+from affectflow.models.jmt import waligora
+from affectflow.models.jmt.spectrogram import clip_samples, log_mel
+from affectflow.models.jmt.tables import waligora_networks
+from affectflow.models.sequence import clips, raw, run
+from affectflow.models.sequence.data import SequenceDataset
+from affectflow.models.sequence.summary import over_fold_repeats
+from affectflow.models.sequence.train import TrainConfig, dev_scores, fit, predict, save_checkpoint, seed_everything
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+HOP, SR, K = 0.1, 44100, 8
+N = 96  # 12 clips of 8 frames
+SESSIONS = {"s1": ("spkA", "train"), "s2": ("spkB", "train"), "s3": ("spkC", "devel"), "s4": ("spkD", "test")}
+
+
+def _record(name, s):
+    return store.provenance(extractor=name, extractor_version="test/1", dataset="toy", session=s, params={})
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    """Four sessions of 9.6 s. Arousal = the loudness of the voice, per clip; valence = the brightness
+    of the face, per clip. s1 has no waveform chunk at frame 20 (clip 2) and no face in clip 5 (frames
+    40-47: the detector's rows there found nothing)."""
+    root = tmp_path_factory.mktemp("waligora")
+    rng = np.random.default_rng(0)
+    t0 = np.round(np.arange(N) * HOP, 6)
+    n = int(round(HOP * SR))
+    for s in SESSIONS:
+        loud = np.repeat(rng.uniform(0.05, 1.0, N // K), K)
+        bright = np.repeat(rng.uniform(40, 215, N // K), K)
+        tone = np.sin(2 * np.pi * 300 * np.arange(N * n) / SR).reshape(N, n)
+        wave = (tone * loud[:, None] + 0.01 * rng.standard_normal((N, n))).astype(np.float32)
+        rows = np.ones(N, bool)
+        if s == "s1":
+            rows[20] = False
+        table = pd.DataFrame({"session": s, "t_start": t0[rows], "t_end": t0[rows] + HOP})
+        table["waveform"] = list(wave[rows])
+        store.write(table, store.feature_path(root / "features", "toy", "wave", s), _record("wave", s))
+        found = np.ones(N, bool)
+        if s == "s1":
+            found[40:48] = False
+        faces = pd.DataFrame({"session": s, "t_start": t0, "t_end": t0 + HOP, "frame_index": np.arange(N), "face_found": found})
+        crops = np.broadcast_to(bright[:, None, None, None], (N, 20, 20, 3)).astype(np.uint8).copy()
+        crops[~found] = 0
+        path = root / "faces" / "toy" / "det" / f"{s}.parquet"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        writer = face_cache.CropWriter(face_cache.crops_path_for(path))
+        writer.add(crops)
+        writer.close()
+        store.write(faces, path, store.provenance(extractor="det", extractor_version="t", dataset="toy", session=s, params={},
+                                                  extra={"crops": {"path": face_cache.crops_path_for(path).name,
+                                                                   "sha256": store.sha256_file(face_cache.crops_path_for(path))}}))
+        labels = pd.DataFrame({"session": s, "t_start": t0, "t_end": np.round(t0 + HOP, 6),
+                               "arousal": (loud - loud.mean()) / loud.std(), "valence": (bright - bright.mean()) / bright.std(),
+                               "label_valid": True})
+        store.write(labels, root / "labels" / "toy" / f"{s}.parquet", _record("labels", s))
+        if s == "s1":
+            s1_signal = np.where(rows[:, None], wave, 0).reshape(-1)
+    manifest = pd.DataFrame({"session": list(SESSIONS), "speaker": [v[0] for v in SESSIONS.values()],
+                             "partition": [v[1] for v in SESSIONS.values()]})
+    return root, manifest, s1_signal
+
+
+def _tiny(epochs=3):
+    common = {"folds": 0, "repeats": 1, "sequence_length": 32, "clip_frames": K, "max_epochs": epochs, "patience": epochs,
+              "loss": "ccc", "selection": "pooled"}
+    return {
+        # Adam, not the paper's SGD: on 24 training clips SGD (lr 0.01-0.05, momentum 0.9) reached 0.04-0.45 test CCC in 12-25 epochs
+        "v": {"kind": "waligora_visual", "faces": "det", "image_size": 16, "crop_from": 18, "width": 4, "dropout": 0.0,
+              "optimiser": "adam", "learning_rate": 0.003, "batch_size": 4, **common},
+        "a": {"kind": "waligora_audio", "waveform": "wave", "width": 4, "optimiser": "adam", "learning_rate": 0.003, "batch_size": 4,
+              **common},
+        "j": {"kind": "waligora_jmt", "pretrained": ["v", "a"], "d_model": 16, "heads": 2, "fc_sizes": [16, 8], "optimiser": "adam",
+              "learning_rate": 0.003, "batch_size": 4, **common},
+    }
+
+
+def load(corpus, name, models):
+    root, manifest, _ = corpus
+    return raw.load("toy", manifest, waligora.raw_spec(name, models), ["arousal", "valence"], root / "labels", root / "features",
+                    root / "faces")
+
+
+def test_each_clip_gets_the_64_by_107_spectrogram_of_the_audio_centred_on_it(corpus):
+    data = load(corpus, "a", _tiny())
+    s1 = data.sessions[0]
+    assert data.input_dims["audio"] == (64, clips.columns_per_frame(K)) == (64, 14)
+    x = torch.from_numpy(s1.x["audio"])[None]
+    spec = clips.assemble(x, K)[0]
+    assert spec.shape == (N // K, 64, 107)
+    signal, span, n = corpus[2], clip_samples(SR), int(HOP * SR)
+    own = {}
+    for c in range(N // K):
+        lo = int(round((c * K + K / 2) * n - span / 2))
+        seg = np.zeros(span, np.float32)
+        a, b = max(lo, 0), min(lo + span, len(signal))
+        seg[a - lo:b - lo] = signal[a:b]
+        own[c] = log_mel(seg, SR, normalise=False)
+    present = np.stack([v for c, v in own.items() if c != 2])  # clip 2 is masked: not in the session's statistics
+    for c in (0, 4, 11):  # first (zero-padded before 0 s), inner, last (zero-padded past the end)
+        np.testing.assert_allclose(spec[c].numpy(), (own[c] - present.mean()) / present.std(), atol=1e-4)
+    # per-session normalisation keeps loudness: the louder of two clips has the higher mean log power
+    loud = np.repeat(np.random.default_rng(0).uniform(0.05, 1.0, N // K), K)  # the fixture's first draw, s1's loudness
+    inner = [1, 3, 4, 5, 6, 7, 8, 9, 10]  # spans within the recording, away from the missing chunk
+    assert np.corrcoef(np.log(loud[::K][inner]), spec[inner].mean(dim=(1, 2)).numpy())[0, 1] > 0.9
+    # clip 2 lacks one frame's chunk: all its 8 frames are masked and hold zeros, its neighbours are present
+    mask = s1.mask["audio"]
+    assert not mask[16:24].any() and mask[:16].all() and mask[24:].all()
+    assert not s1.x["audio"][16:24].any()
+
+
+def test_face_clips_keep_frame_order_and_a_clip_without_a_face_is_masked(corpus):
+    data = load(corpus, "v", _tiny())
+    s1 = data.sessions[0]
+    assert data.input_dims["visual"] == (3, 18, 18)
+    x = torch.from_numpy(s1.x["visual"][:32])[None]
+    c = clips.frame_clips(x, K)
+    assert c.shape == (1, 4, 3, K, 18, 18)
+    torch.testing.assert_close(c[0, 1, :, 3], x[0, 11].float() / 255)
+    keep = clips.clip_mask(torch.from_numpy(s1.mask["visual"])[None], K)[0]
+    assert keep.tolist() == [True] * 5 + [False] + [True] * 6
+
+
+def test_a_masked_clip_does_not_reach_a_branchs_prediction(corpus):
+    models = _tiny()
+    for name in ("v", "a"):
+        data = load(corpus, name, models)
+        m = run.build(name, models, data.input_dims, 2).eval()
+        batch = next(iter(torch.utils.data.DataLoader(SequenceDataset(data.sessions[:1], 32), batch_size=4)))
+        mod = "visual" if name == "v" else "audio"
+        x = {k: v.clone() for k, v in batch["x"].items()}
+        masked = ~batch["mask"][mod]
+        assert masked.any()
+        x[mod][masked] = 200 if name == "v" else 50
+        a, b = m(batch["x"], batch["mask"])["pred"], m(x, batch["mask"])["pred"]
+        if name == "v":  # the visual clip's features do not leave it: only the masked clip's frames are checked
+            torch.testing.assert_close(a[masked], b[masked])
+        else:
+            torch.testing.assert_close(a, b)
+
+
+def test_the_jmt_loads_both_branch_checkpoints_and_trains_only_the_fusion(corpus, tmp_path):
+    models = _tiny()
+    data = load(corpus, "j", models)
+    paths = {}
+    for name in ("v", "a"):
+        torch.manual_seed(ord(name))
+        paths[name] = tmp_path / f"{name}.pt"
+        save_checkpoint(paths[name], run.build(name, models, data.input_dims, 2))
+    torch.manual_seed(99)
+    fused = run.build("j", models, data.input_dims, 2, pretrained_checkpoints=paths)
+    for name, branch in (("v", fused.visual), ("a", fused.audio)):
+        state = torch.load(paths[name], weights_only=False)["state_dict"]
+        assert branch.state_dict().keys() == state.keys()
+        for k, v in branch.state_dict().items():
+            torch.testing.assert_close(v, state[k])
+    trainable = {n.split(".")[0] for n, p in fused.named_parameters() if p.requires_grad}
+    assert trainable == {"fusion"}
+    fused.train()
+    assert not fused.visual.training and not fused.audio.training
+    with pytest.raises(ValueError, match="but not for the other branch"):
+        run.build("j", models, data.input_dims, 2, pretrained_checkpoints={"v": paths["v"]})
+    wider = {**models, "v": {**models["v"], "width": 8}}
+    with pytest.raises(ValueError, match=r"v\.pt.*does not fit"):
+        run.build("j", wider, data.input_dims, 2, pretrained_checkpoints=paths)
+    with pytest.raises(ValueError, match="sequence_length"):
+        waligora.members("j", {**models, "j": {**models["j"], "sequence_length": 64}})
+
+
+def test_reduced_widths_refuse_published_weights_and_paper_defaults_are_published_sizes(tmp_path):
+    with pytest.raises(ValueError, match="cannot load published weights"):
+        r2plus1d_18(tmp_path / "r2plus1d_18-91a641e6.pth", width=16)
+    assert sum(p.numel() for p in r2plus1d_18().parameters()) == 31_505_325
+    assert r2plus1d_18(width=8).feature_dim == 64
+
+
+def test_branches_then_jmt_train_in_process_and_the_jmt_reads_both_signals(corpus, tmp_path):
+    """The DAG's three jobs in process on the toy corpus: each branch learns its own dimension on the
+    test speaker; the JMT over both, frozen, gets both."""
+    models = _tiny(epochs=12)
+    paths, test_ccc = {}, {}
+    for name in ("v", "a", "j"):
+        data = load(corpus, name, models)
+        seed_everything(0)
+        model = run.build(name, models, data.input_dims, 2, pretrained_checkpoints=paths if name == "j" else None)
+        cfg = TrainConfig.from_dict(models[name], seed=0)
+        paths[name] = tmp_path / f"{name}.pt"
+        fit(model, data, cfg, paths[name])
+        test = data.partition("test")
+        out = predict(model, test, cfg)
+        test_ccc[name] = dev_scores(test, out, data.dims, "pooled", "population")
+    assert test_ccc["v"]["valence"] > 0.6, test_ccc
+    assert test_ccc["a"]["arousal"] > 0.6, test_ccc
+    assert test_ccc["j"]["valence"] > 0.5 and test_ccc["j"]["arousal"] > 0.5, test_ccc
+
+
+def waligora_config(folds=2):
+    cfg = demo_config(n_sessions=6, duration_s=10)
+    w = yaml.safe_load((REPO / ".test/config-waligora.yaml").read_text())
+    cfg["datasets"]["demo"].update({k: v for k, v in w["datasets"]["demo"].items() if k != "options"})
+    cfg["face_detectors"].update(w["face_detectors"])
+    cfg["features"].update(w["features"])
+    cfg["models"].update(w["models"])
+    for m in w["models"]:
+        cfg["models"][m].update(folds=folds, fold_by="session")
+    return cfg
+
+
+def _job_inputs(dry_run: str, output: str) -> list[str]:
+    for block in re.split(r"\n(?=(?:local)?rule \w+:)", dry_run):
+        if f"output: {output}" in block:
+            return re.search(r"^\s+input: (.*)$", block, re.MULTILINE).group(1).split(", ")
+    raise AssertionError(f"no job writes {output}:\n{dry_run[-3000:]}")
+
+
+def test_dag_jmt_job_of_a_fold_waits_for_both_branch_jobs_of_that_fold(tmp_path):
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(waligora_config()))
+    out = snakemake(tmp_path, "-n").stdout
+    target = "results/predictions/demo/wal_jmt/fold1/repeat0.parquet"
+    inputs = _job_inputs(out, target)
+    assert [i for i in inputs if i.endswith("checkpoint.pt")] == [f"results/models/demo/{m}/fold1/repeat0/checkpoint.pt"
+                                                                   for m in ("wal_visual", "wal_audio")]
+    assert any(i.startswith("results/faces/demo/blazeface/") and i.endswith(".crops.npz") for i in inputs)
+    assert "results/features/demo/wave44k/demo01.parquet" in inputs
+    visual = _job_inputs(out, "results/predictions/demo/wal_visual/fold1/repeat0.parquet")
+    assert not [i for i in visual if i.endswith("checkpoint.pt")] and not [i for i in visual if "wave44k" in i]
+    assert "results/features/demo/wave44k/demo01.parquet" in _job_inputs(out, "results/predictions/demo/wal_audio/fold1/repeat0.parquet")
+    assert "results/tables/demo/waligora_table1.md" in out
+
+
+def test_the_small_config_dry_runs_as_shipped(tmp_path):
+    (tmp_path / "config.yaml").write_text((REPO / "config.yaml").read_text())
+    out = snakemake(tmp_path, "--configfile", str(REPO / ".test/config-waligora.yaml"), "-n").stdout
+    jobs = dict(re.findall(r"^(\w+)\s+(\d+)$", out, re.MULTILINE))
+    assert (jobs["train_sequence_fold"], jobs["waligora_table1"], jobs["extract_audio"], jobs["detect_faces"]) == ("3", "1", "6", "6"), out
+    inputs = _job_inputs(out, "results/predictions/demo/wal_jmt/foldofficial/repeat0.parquet")
+    assert [i for i in inputs if i.endswith("checkpoint.pt")] == [f"results/models/demo/{m}/foldofficial/repeat0/checkpoint.pt"
+                                                                   for m in ("wal_visual", "wal_audio")]
+
+
+def test_config_refuses_a_jmt_over_branches_of_other_folds(tmp_path):
+    cfg = waligora_config()
+    cfg["models"]["wal_audio"]["folds"] = 3
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(cfg))
+    proc = snakemake(tmp_path, "-n", check=False)
+    assert proc.returncode != 0 and "'wal_audio' has other folds than 'wal_jmt'" in proc.stdout
+
+
+def test_table1_networks_rows_put_the_branches_beside_the_jmt():
+    rows = []
+    for model, a, v in (("wv", 0.1, 0.7), ("wa", 0.8, 0.05), ("wj", 0.82, 0.66)):
+        for part in ("devel", "test"):
+            for dim, c in (("arousal", a), ("valence", v)):
+                rows.append({"model": model, "fold": "official", "repeat": 0, "partition": part, "dimension": dim,
+                             "ccc_pooled": c, "ccc_per_sequence": c, "n_sessions": 1})
+    summary = over_fold_repeats(pd.DataFrame(rows))
+    models = {"wv": {"kind": "waligora_visual"}, "wa": {"kind": "waligora_audio"}, "wj": {"kind": "waligora_jmt"}}
+    t = waligora_networks(summary, models, ["arousal", "valence"])
+    assert list(t.columns) == ["Model", "Network", "Partition", "Valence", "Arousal", "Avg."]
+    assert len(t) == 6
+    row = t[(t["Model"] == "wj") & (t["Partition"] == "test")].iloc[0]
+    assert (row["Valence"], row["Arousal"], row["Avg."]) == ("0.660", "0.820", "0.740")
