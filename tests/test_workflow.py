@@ -126,10 +126,10 @@ def test_lucas_dlstms_train_the_fusions_run_and_the_paper_tables_are_written(dem
     for label in ("| audio ", "| video ", "| video + embedding attention", "Bimodal attention (audio + video)",
                   "OLB (audio + video)", "HLB (audio + video)"):
         assert label in t1
-    assert "CCC computed per session and averaged over the sessions" in t1 and "over 2 repeats" in t1
+    assert "CCC computed per session and averaged over the sessions" in t1 and "one run per model" in t1
     assert "| Proposed (lucas_av) — this run, demo" in (demo_run / "results/tables/demo/lucas_table2.md").read_text()
     table = pd.read_csv(demo_run / "results/tables/demo/sequence_models.csv")
-    assert sorted(table["model"].unique()) == sorted(LUCAS_MODELS) and (table["repeats"] == 2).all()
+    assert sorted(table["model"].unique()) == sorted(LUCAS_MODELS) and (table["repeats"] == 1).all()
     test = table[table["partition"] == "test"].pivot(index="model", columns="dimension", values="ccc_per_sequence_mean")
     # arousal is planted in the voice, valence in the face's smile (which the expression logits see)
     assert test.loc["lucas_audio", "arousal"] > AROUSAL_CCC_MIN and test.loc["lucas_video", "valence"] > 0.5, test
@@ -138,7 +138,7 @@ def test_lucas_dlstms_train_the_fusions_run_and_the_paper_tables_are_written(dem
     for model in ("lucas_fusion_attention", "lucas_fusion_olb", "lucas_fusion_hlb", "lucas_av"):
         assert mean[model] > max(mean["lucas_audio"], mean["lucas_video"]) + 0.05, test
     for model in LUCAS_MODELS:
-        for r in (0, 1):
+        for r in (0,):  # the demo's repeats: 1
             pred = pd.read_parquet(demo_run / f"results/predictions/demo/{model}/repeat{r}.parquet")
             assert list(pred.columns[:9]) == ["session", "t_start", "t_end", "partition", "label_valid", "arousal", "valence",
                                               "arousal_pred", "valence_pred"]
@@ -166,10 +166,10 @@ def test_a_changed_sequence_model_reruns_its_jobs_and_those_that_fuse_it_only(de
     cfg = yaml.safe_load((demo_run / "config.yaml").read_text())
     cfg["models"]["lucas_fusion_hlb"]["learning_rate"] = 0.005
     (demo_run / "changed.yaml").write_text(yaml.safe_dump(cfg))
-    assert job_counts(snakemake(demo_run, "-n", "--configfile", str(demo_run / "changed.yaml"))) == {"train_sequence_model": 2, "sequence_tables": 1, "lucas_tables": 1, "leaderboard": 1, "all": 1}
+    assert job_counts(snakemake(demo_run, "-n", "--configfile", str(demo_run / "changed.yaml"))) == {"train_sequence_model": 1, "sequence_tables": 1, "lucas_tables": 1, "leaderboard": 1, "all": 1}
     cfg["models"]["lucas_audio"]["hidden_size"] = 8  # a pretrained network: every fusion of it re-runs too
     (demo_run / "changed.yaml").write_text(yaml.safe_dump(cfg))
-    assert job_counts(snakemake(demo_run, "-n", "--configfile", str(demo_run / "changed.yaml"))) == {"train_sequence_model": 8, "sequence_tables": 1, "lucas_tables": 1, "leaderboard": 1, "all": 1}
+    assert job_counts(snakemake(demo_run, "-n", "--configfile", str(demo_run / "changed.yaml"))) == {"train_sequence_model": 4, "sequence_tables": 1, "lucas_tables": 1, "leaderboard": 1, "all": 1}
 
 
 @pytest.mark.slow
@@ -186,7 +186,7 @@ def test_face_features_come_from_the_shared_detection_cache(demo_run):
 
 TZIRAKIS_UNIMODAL = ["tzirakis_text", "tzirakis_audio", "tzirakis_visual"]
 TZIRAKIS_MODELS = ["tzirakis_concatenation", "tzirakis_self_attention", "tzirakis_hierarchical", "tzirakis_residual", "tzirakis_cross_modal"]
-JMT_FOLDS = ["official", "1", "2", "3", "4", "5"]
+JMT_FOLDS = ["official", "1", "2"]  # the demo's 2 folds (the paper's and the schema's: 5)
 
 
 @pytest.mark.slow
@@ -200,7 +200,7 @@ def test_the_five_fusion_strategies_and_the_jmt_train_and_write_the_papers_table
                                                                      "Residual self-attention", "Cross-modal hierarchical self-attention"]
     for text in (t6, t1):
         assert "CCC pooled over all sessions" in text and "population moments (1/N)" in text
-    for label in ("| Official ", "| fold-1 ", "| fold-5 ", "| mean over folds 1–5 "):
+    for label in ("| Official ", "| fold-1 ", "| fold-2 ", "| mean over folds 1–2 "):
         assert label in t1
     for label in ("| Unimodal (text) ", "| Unimodal (audio) ", "| Unimodal (visual) "):
         assert label in t6
@@ -216,13 +216,13 @@ def test_the_five_fusion_strategies_and_the_jmt_train_and_write_the_papers_table
         devel[fold] = set(pred.loc[pred["partition"] == "devel", "session"])
     assert set().union(*(devel[f] for f in JMT_FOLDS[1:])) == {f"demo0{i}" for i in range(1, 7)}  # each train+devel session held out once
     for model in TZIRAKIS_MODELS[1:]:
-        pred = pd.read_parquet(demo_run / f"results/predictions/demo/{model}/foldofficial/repeat1.parquet")
+        pred = pd.read_parquet(demo_run / f"results/predictions/demo/{model}/foldofficial/repeat0.parquet")
         weights = pred[[f"modality_attention_{i}" for i in range(3)]].to_numpy()
         assert abs(weights.sum(1) - 1).max() < 1e-5 and weights.std(0).max() > 0  # per-frame weights over text, audio, visual
     assert (demo_run / "results/plots/demo/tzirakis_attention.png").read_bytes()[:4] == b"\x89PNG"
     # hierarchical attention (the paper's bottom-up fusion) moves with the content: audio's weight rises
-    # with arousal's strength, text's with valence's (demo, repeats 0/1: audio 0.40/0.65 on arousal
-    # against -0.13/-0.19 on valence; text 0.21/0.36 on valence against -0.27/-0.45 on arousal)
+    # with arousal's strength, text's with valence's (demo, 1 repeat: audio 0.40 on arousal against
+    # -0.13 on valence; text 0.21 on valence against -0.27 on arousal; a second seed gave 0.65 / 0.36)
     content = pd.read_csv(demo_run / "results/tables/demo/tzirakis_attention_content.csv")
     hier = content[content["model"].str.contains("tzirakis_hierarchical")].set_index(["modality", "dimension"])["correlation"]
     assert hier["audio", "arousal"] > hier["audio", "valence"] + 0.2 and hier["audio", "arousal"] > 0.2, hier

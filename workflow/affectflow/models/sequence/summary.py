@@ -86,5 +86,6 @@ def caption(variance_words: str, repeats: dict[str, int], partition: str = "test
            else "CCC pooled over all sessions (one CCC on the concatenation)")
     counts = sorted(set(repeats.values()))
     n = str(counts[0]) if len(counts) == 1 else f"{counts[0]}–{counts[-1]}"
-    return (f"{partition} partition; {agg}; {variance_words}. Mean (± standard deviation) over {n} repeats with different "
-            "seeds; pooled CCCs and every partition are in the CSV.")
+    spread = ("one run per model (no spread over seeds)" if counts == [1]
+              else f"Mean (± standard deviation) over {n} repeats with different seeds")
+    return f"{partition} partition; {agg}; {variance_words}. {spread}; pooled CCCs and every partition are in the CSV."
