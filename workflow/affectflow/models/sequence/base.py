@@ -25,12 +25,18 @@ class SequenceModel(nn.Module):
     embedding attention is bypassed for its first epochs). Epochs before ``warmup_epochs`` are
     trained but never chosen by early stopping, so a selected model is in its final configuration.
     Anything the schedule switches must live in a buffer so that checkpoints restore it.
+    ``parameter_groups()`` gives the optimiser its groups (one, at the configured rate, by default).
     """
 
     warmup_epochs: int = 0
 
     def on_epoch_start(self, epoch: int) -> None:
         pass
+
+    def parameter_groups(self) -> list[dict]:
+        """The optimiser's parameter groups; a group's ``lr_scale`` multiplies the learning rate
+        (a model whose parts learn at different rates overrides this)."""
+        return [{"params": [p for p in self.parameters() if p.requires_grad]}]
 
     def forward(self, x: dict[str, torch.Tensor], mask: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         raise NotImplementedError

@@ -189,6 +189,12 @@ def make_optimiser(params, cfg: TrainConfig) -> torch.optim.Optimizer:
     return torch.optim.Adam(params, lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
 
 
+def optimiser_groups(model: SequenceModel, cfg: TrainConfig) -> list[dict]:
+    """The model's parameter groups, each at ``lr_scale`` (default 1) × ``cfg.learning_rate``."""
+    return [{**{k: v for k, v in g.items() if k != "lr_scale"}, "lr": cfg.learning_rate * g.get("lr_scale", 1.0)}
+            for g in model.parameter_groups()]
+
+
 def fit(model: SequenceModel, data: SequenceData, cfg: TrainConfig, checkpoint: str | Path | None = None,
         checkpoint_info: dict | None = None) -> TrainResult:
     """Train with ``cfg.optimiser`` (Adam or SGD) on the train partitions, keep the epoch with the best dev score.
@@ -206,8 +212,9 @@ def fit(model: SequenceModel, data: SequenceData, cfg: TrainConfig, checkpoint: 
         raise ValueError(f"max_epochs={cfg.max_epochs} leaves no epoch after the model's {model.warmup_epochs} warm-up epochs")
     device = resolve_device(cfg.device)
     model.to(device)
-    params = [p for p in model.parameters() if p.requires_grad]
-    optimiser = make_optimiser(params, cfg)
+    groups = optimiser_groups(model, cfg)
+    params = [p for g in groups for p in g["params"]]
+    optimiser = make_optimiser(groups, cfg)
     loss_fn = LOSSES[cfg.loss]
     best = {"score": -np.inf, "epoch": -1, "state": None, "scores": {}}
     history, waited = [], 0

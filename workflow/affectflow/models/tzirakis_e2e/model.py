@@ -7,7 +7,10 @@ LSTM stacked on top (section 5.3: concatenation of one modality = its features a
 ``tzirakis_e2e_fusion`` names its three unimodal models in ``pretrained``: its networks are built
 from their configs and, when their checkpoints are given (the same fold and repeat, rules in
 ``rules/attention_fusion.smk``), initialised with their trained weights; its LSTM and head start
-from Glorot, as in the paper. Every network stays trainable (the paper fine-tunes end to end).
+from Glorot, as in the paper. Every network is trained end to end, as in the paper, after a
+warm-up the paper does not describe (``TzirakisE2E.fine_tune``): the initialised networks stay
+frozen for ``frozen_epochs`` while the new layers learn to read them, then learn at
+``pretrained_lr_scale`` × the rate, their BatchNorm statistics kept (``pretrained_batchnorm``).
 """
 from __future__ import annotations
 
@@ -76,12 +79,66 @@ def make_network(cfg: dict, shape: tuple[int, ...]) -> nn.Module:
 
 
 class TzirakisE2E(AttentionFusionModel):
-    """Networks per modality (``encoders``) → fusion strategy → LSTM → head."""
+    """Networks per modality (``encoders``) → fusion strategy → LSTM → head.
+
+    ``fine_tune(modalities, …)`` sets how the networks initialised from unimodal checkpoints
+    train (the paper says only that the multimodal network is trained end to end):
+
+    - ``frozen_epochs``: for the epochs before it only the fusion, LSTM and head learn; the
+      pre-trained networks are fixed and in eval mode (no dropout, BatchNorm statistics kept), so
+      the new layers learn to read the unimodal features before any gradient reaches them. These
+      epochs are the model's ``warmup_epochs``: early stopping never selects one, so the network
+      it returns has been trained end to end.
+    - ``lr_scale``: afterwards the pre-trained networks learn at this fraction of the rate.
+    - ``batchnorm``: ``"frozen"`` keeps their BatchNorm layers in eval mode throughout (the
+      unimodal statistics), ``"train"`` lets them update as usual.
+    """
 
     def __init__(self, networks: dict[str, nn.Module], n_outputs: int, strategy: str, **fusion):
         encoders = {m: FrameEncoder(net) for m, net in networks.items()}
         super().__init__(list(encoders), {m: e.output_size for m, e in encoders.items()}, n_outputs, strategy, **fusion)
         self.encoders = nn.ModuleDict(encoders)
+        self.fine_tune([])
+
+    def fine_tune(self, modalities: list[str], frozen_epochs: int = 0, lr_scale: float = 1.0, batchnorm: str = "train") -> None:
+        unknown = [m for m in modalities if m not in self.encoders]
+        if unknown:
+            raise ValueError(f"fine_tune: no network for {unknown} (have {sorted(self.encoders)})")
+        if batchnorm not in ("train", "frozen"):
+            raise ValueError(f"fine_tune: batchnorm must be 'train' or 'frozen', not '{batchnorm}'")
+        self.pretrained_modalities = list(modalities)
+        self.frozen_epochs, self.pretrained_lr_scale, self.pretrained_batchnorm = int(frozen_epochs), float(lr_scale), batchnorm
+        self.branches_frozen = False
+
+    @property
+    def warmup_epochs(self) -> int:
+        return self.frozen_epochs if self.pretrained_modalities else 0
+
+    def on_epoch_start(self, epoch: int) -> None:
+        self.branches_frozen = bool(self.pretrained_modalities) and epoch < self.frozen_epochs
+        for m in self.pretrained_modalities:
+            self.encoders[m].requires_grad_(not self.branches_frozen)
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        if mode:
+            for m in self.pretrained_modalities:
+                if self.branches_frozen:
+                    self.encoders[m].eval()
+                elif self.pretrained_batchnorm == "frozen":
+                    for module in self.encoders[m].modules():
+                        if isinstance(module, nn.modules.batchnorm._BatchNorm):
+                            module.eval()
+        return self
+
+    def parameter_groups(self) -> list[dict]:
+        pretrained = {id(p) for m in self.pretrained_modalities for p in self.encoders[m].parameters()}
+        own = [p for p in self.parameters() if id(p) not in pretrained]
+        groups = [{"params": own}]
+        if pretrained:
+            groups.append({"params": [p for m in self.pretrained_modalities for p in self.encoders[m].parameters()],
+                           "lr_scale": self.pretrained_lr_scale})
+        return groups
 
     def forward(self, x, mask):
         feats = {m: enc(x[m], mask[m]) for m, enc in self.encoders.items()}
@@ -110,7 +167,8 @@ def build(name: str, models: dict, input_dims: dict, n_outputs: int, pretrained_
     """Unimodal kinds: the network (config keys in the schema) and ``hidden_size``, ``dropout`` of
     its LSTM. ``tzirakis_e2e_fusion``: ``pretrained`` (its unimodal models), ``strategy`` and the
     fusion sizes of ``attention_fusion``; ``pretrained_checkpoints`` {model: checkpoint} initialise
-    its networks (all or none: a partial initialisation is refused)."""
+    its networks (all or none: a partial initialisation is refused) and then train as
+    ``frozen_epochs``, ``pretrained_lr_scale`` and ``pretrained_batchnorm`` say (``fine_tune``)."""
     cfg = models[name]
     if cfg["kind"] in UNIMODAL:
         m = UNIMODAL[cfg["kind"]]
@@ -127,6 +185,11 @@ def build(name: str, models: dict, input_dims: dict, n_outputs: int, pretrained_
     for p in given:
         load_pretrained_encoder(model, UNIMODAL[models[p]["kind"]], checkpoints[p])
         log.info("initialised the %s network from %s", UNIMODAL[models[p]["kind"]], checkpoints[p])
+    if given:
+        model.fine_tune([UNIMODAL[models[p]["kind"]] for p in given], frozen_epochs=cfg.get("frozen_epochs", 10),
+                        lr_scale=cfg.get("pretrained_lr_scale", 0.1), batchnorm=cfg.get("pretrained_batchnorm", "frozen"))
+        log.info("fine-tuning: networks frozen for %d epochs, then at %g x the learning rate, BatchNorm %s",
+                 model.frozen_epochs, model.pretrained_lr_scale, model.pretrained_batchnorm)
     return model
 
 
