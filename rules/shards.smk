@@ -1,5 +1,5 @@
 # Shards of short sessions (rules/common.smk, affectflow.core.shards): one rule per shard job of
-# every sharded per-session rule (extract_audio, detect_faces, extract_face, transcribe,
+# every sharded per-session rule (demo_session, extract_audio, detect_faces, extract_face, transcribe,
 # extract_text, grid_labels, segment_session). Their outputs name no wildcards, so Snakemake
 # prefers them over the per-session rule for those files; every other session keeps its own job.
 # One loop per script: `script:` is evaluated when the job runs (the loop variable would be the

@@ -5,7 +5,7 @@ from affectflow.core import logs
 from affectflow.core.store import atomic_path
 from affectflow.evaluation import tables
 from affectflow.models.jmt.tables import waligora_networks, waligora_table1
-from affectflow.models.sequence.summary import over_fold_repeats
+from affectflow.models.sequence.summary import over_fold_repeats, spread_words
 
 log = logs.setup(snakemake.log[0])
 summary = over_fold_repeats(pd.read_csv(snakemake.input.repeats, dtype={"fold": str}))
@@ -23,7 +23,7 @@ for m, cfg in models.items():
     text.append(f"## {m} ({cfg['kind']}, {what}{cfg['folds']} folds by {cfg['fold_by']}, {cfg['repeats']} repeat(s))\n\n"
                 + table[table["model"] == m].drop(columns="model").to_markdown(index=False))
 caption = (f"{tables.ccc_caption(snakemake.params.variance)} Each row of the per-model tables is scored on its own validation set: "
-           "the official devel partition, or the held-out group of fold k; mean (± std, N−1) over repeats. The last row is the mean "
+           f"the official devel partition, or the held-out group of fold k. {spread_words(c['repeats'] for c in models.values())}. The last row is the mean "
            "(± std) over the folds; `Avg.` is the mean of the dimensions. The paper's Table 1 is the JMT's; the branches' rows are the "
            "unimodal networks it fuses.")
 with atomic_path(snakemake.output.markdown) as tmp:

@@ -126,7 +126,7 @@ def test_lucas_dlstms_train_the_fusions_run_and_the_paper_tables_are_written(dem
     for label in ("| audio ", "| video ", "| video + embedding attention", "Bimodal attention (audio + video)",
                   "OLB (audio + video)", "HLB (audio + video)"):
         assert label in t1
-    assert "CCC computed per session and averaged over the sessions" in t1 and "one run per model" in t1
+    assert "CCC computed per session and averaged over the sessions" in t1 and "One run per model" in t1
     assert "| Proposed (lucas_av) — this run, demo" in (demo_run / "results/tables/demo/lucas_table2.md").read_text()
     table = pd.read_csv(demo_run / "results/tables/demo/sequence_models.csv")
     assert sorted(table["model"].unique()) == sorted(LUCAS_MODELS) and (table["repeats"] == 1).all()

@@ -13,28 +13,10 @@ import pathlib
 
 import numpy as np
 
-from . import rng as _rng
-from .face import FaceRig, frames, motion_plan
-from .labels import make_labels
 from .media import write_mp4
-from .script import plan_script
-from .sessions import demo_sessions
-from .speakers import speaker_for_index
-from .voice import render_voice
+from .synth import render_session
 
 FPS, SAMPLE_RATE, HOP_S = 25, 16000, 0.1
-
-
-def _render(index: int, seed: int, duration_s: float, image_size: int):
-    spk = speaker_for_index(index)
-    t, arousal, valence = make_labels(seed, index, duration_s, HOP_S)
-    utterances = plan_script(_rng.stream(seed, index, "script"), t, arousal, valence, duration_s)
-    audio = render_voice(_rng.stream(seed, index, "voice"), utterances, t, arousal, spk, SAMPLE_RATE,
-                         int(round(duration_s * SAMPLE_RATE)))
-    rig = FaceRig(spk, image_size)
-    plan = motion_plan(_rng.stream(seed, index, "face"), rig, t, arousal, valence, int(round(duration_s * FPS)), FPS)
-    words = [(w.text, w.start_ms / 1000.0, w.end_ms / 1000.0) for u in utterances for w in u.words]
-    return list(frames(rig, plan)), audio, words, spk
 
 
 def write_clips(out_dir, n: int, seed: int = 0, min_s: float = 2.0, max_s: float = 3.0,
@@ -46,7 +28,9 @@ def write_clips(out_dir, n: int, seed: int = 0, min_s: float = 2.0, max_s: float
     lengths = np.random.default_rng(seed).uniform(min_s, max_s, n)
     rows, source = [], 0
     while len(rows) < n:
-        video, audio, words, spk = _render(source, seed, source_s, image_size)
+        r = render_session(source, seed, source_s, FPS, SAMPLE_RATE, HOP_S, image_size)
+        video, audio, spk = list(r.video), r.audio, r.speaker
+        words = [(w.text, w.start_ms / 1000.0, w.end_ms / 1000.0) for u in r.utterances for w in u.words]
         start = 0.0
         while len(rows) < n and start + lengths[len(rows)] <= source_s:
             length = lengths[len(rows)]

@@ -29,18 +29,49 @@ from __future__ import annotations
 import json
 import os
 import pathlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
 
 from . import rng as _rng
 from .face import FaceRig, frames, motion_plan
 from .labels import make_labels, write_labels_csv
 from .media import write_mp4
 from .script import plan_script, transcript
-from .speakers import speaker_for_index
+from .speakers import Speaker, speaker_for_index
 from .voice import render_voice
 
 
 def _tmp(path: pathlib.Path) -> pathlib.Path:
     return path.with_name(f"{path.name}.tmp-{os.getpid()}{path.suffix}")
+
+
+@dataclass
+class Rendered:
+    """One session in memory: labels, the words' script, the waveform and the face frames (yuv420p, lazily)."""
+    speaker: Speaker
+    t: np.ndarray
+    arousal: np.ndarray
+    valence: np.ndarray
+    utterances: list
+    audio: np.ndarray
+    video: Iterator[np.ndarray]
+    n_frames: int
+
+
+def render_session(index: int, seed: int = 0, duration_s: float = 60.0, fps: int = 25, sample_rate: int = 16000,
+                   label_hop_s: float = 0.1, image_size: int = 256) -> Rendered:
+    """Session ``index``'s content, a pure function of (index, seed, sizes)."""
+    spk = speaker_for_index(index)
+    t, arousal, valence = make_labels(seed, index, duration_s, label_hop_s)
+    utterances = plan_script(_rng.stream(seed, index, "script"), t, arousal, valence, duration_s)
+    audio = render_voice(_rng.stream(seed, index, "voice"), utterances, t, arousal, spk,
+                         sample_rate, int(round(duration_s * sample_rate)))
+    n_frames = int(round(duration_s * fps))
+    rig = FaceRig(spk, image_size)
+    plan = motion_plan(_rng.stream(seed, index, "face"), rig, t, arousal, valence, n_frames, fps)
+    return Rendered(spk, t, arousal, valence, utterances, audio, frames(rig, plan), n_frames)
 
 
 def generate_session(out_dir, session: str, index: int, seed: int = 0, duration_s: float = 60.0,
@@ -66,22 +97,13 @@ def generate_session(out_dir, session: str, index: int, seed: int = 0, duration_
         "labels": out / f"{session}.labels.csv",
     }
 
-    spk = speaker_for_index(index)
-    t, arousal, valence = make_labels(seed, index, duration_s, label_hop_s)
-    utterances = plan_script(_rng.stream(seed, index, "script"), t, arousal, valence, duration_s)
-    n_samples = int(round(duration_s * sample_rate))
-    audio = render_voice(_rng.stream(seed, index, "voice"), utterances, t, arousal, spk,
-                         sample_rate, n_samples)
-    n_frames = int(round(duration_s * fps))
-    rig = FaceRig(spk, image_size)
-    plan = motion_plan(_rng.stream(seed, index, "face"), rig, t, arousal, valence, n_frames, fps)
-
+    r = render_session(index, seed, duration_s, fps, sample_rate, label_hop_s, image_size)
     tmp = {k: _tmp(p) for k, p in paths.items()}
     try:
-        write_mp4(tmp["media"], frames(rig, plan), n_frames, fps, image_size, audio, sample_rate)
+        write_mp4(tmp["media"], r.video, r.n_frames, fps, image_size, r.audio, sample_rate)
         tmp["transcript"].write_text(
-            json.dumps(transcript(session, utterances), indent=1) + "\n", encoding="utf-8")
-        write_labels_csv(tmp["labels"], session, t, arousal, valence)
+            json.dumps(transcript(session, r.utterances), indent=1) + "\n", encoding="utf-8")
+        write_labels_csv(tmp["labels"], session, r.t, r.arousal, r.valence)
         for k, p in paths.items():
             os.replace(tmp[k], p)
     finally:

@@ -45,6 +45,10 @@ def spectrogram_frames(table: pd.DataFrame, frame_no: np.ndarray, hop: float, cl
         raise ValueError(f"{where}: clip_frames must be >= 1, got {clip_frames}")
     if "waveform" not in table.columns:
         raise ValueError(f"{where}: no 'waveform' column (is this a waveform_chunks store?)")
+    # clips are cut by absolute frame number here and by array position in the windows and the visual
+    # branch: the two agree only on a grid that starts at frame 0 without gaps (core.grid's)
+    if not np.array_equal(frame_no, np.arange(len(frame_no))):
+        raise ValueError(f"{where}: the label grid's frames are not 0..{len(frame_no) - 1} in order; per-clip spectrograms need a contiguous grid")
     chunks = waveform_array(table, "waveform")
     n = chunks.shape[1]
     if n == 0:

@@ -81,11 +81,17 @@ def mean_std(mean: float, std: float, digits: int = 2) -> str:
     return f"{mean:.{digits}f}" if not np.isfinite(std) else f"{mean:.{digits}f} (±{std:.{digits}f})"
 
 
+def spread_words(repeats) -> str:
+    """How a table's cells aggregate repeats: "One run per model (…)" or "Mean (± standard deviation, N−1) over N repeats …"."""
+    counts = sorted(set(repeats))
+    if counts == [1]:
+        return "One run per model (no spread over seeds)"
+    n = str(counts[0]) if len(counts) == 1 else f"{counts[0]}–{counts[-1]}"
+    return f"Mean (± standard deviation, N−1) over {n} repeats with different seeds"
+
+
 def caption(variance_words: str, repeats: dict[str, int], partition: str = "test", aggregation: str = "per_sequence") -> str:
     agg = ("CCC computed per session and averaged over the sessions (as Lucas et al.)" if aggregation == "per_sequence"
            else "CCC pooled over all sessions (one CCC on the concatenation)")
-    counts = sorted(set(repeats.values()))
-    n = str(counts[0]) if len(counts) == 1 else f"{counts[0]}–{counts[-1]}"
-    spread = ("one run per model (no spread over seeds)" if counts == [1]
-              else f"Mean (± standard deviation) over {n} repeats with different seeds")
-    return f"{partition} partition; {agg}; {variance_words}. {spread}; pooled CCCs and every partition are in the CSV."
+    return (f"{partition} partition; {agg}; {variance_words}. {spread_words(repeats.values())}; pooled CCCs and every "
+            "partition are in the CSV.")
