@@ -264,6 +264,22 @@ def test_config_refuses_a_jmt_over_branches_of_other_folds(tmp_path):
     assert proc.returncode != 0 and "'wal_audio' has other folds than 'wal_jmt'" in proc.stdout
 
 
+@pytest.mark.parametrize("change, message", [
+    (lambda c: c["models"]["wal_jmt"].update(repeats=2), "models/wal_jmt/repeats: 2 repeats, but 'wal_visual' has 1"),
+    (lambda c: c["models"]["wal_audio"].update(clip_frames=4, sequence_length=64), "clip_frames differs between the JMT and its branches"),
+    (lambda c: c["models"]["wal_jmt"].update(pretrained=["wal_visual", "wal_visual2"]) or c["models"].update(wal_visual2=dict(c["models"]["wal_visual"])),
+     "needs one waligora_visual and one waligora_audio model"),
+])
+def test_config_refuses_a_jmt_whose_branches_do_not_fit_it(change, message):
+    # caught when the config is read, before any branch job trains (not in the JMT job after both)
+    from affectflow.core import config as config_mod
+
+    cfg = waligora_config()
+    change(cfg)
+    with pytest.raises(ValueError, match=re.escape(message)):
+        config_mod.validate(cfg)
+
+
 def test_table1_networks_rows_put_the_branches_beside_the_jmt():
     rows = []
     for model, a, v in (("wv", 0.1, 0.7), ("wa", 0.8, 0.05), ("wj", 0.82, 0.66)):

@@ -122,6 +122,26 @@ def model_features(cfg: dict, name: str) -> list[str]:
     return list(dict.fromkeys(ex for p in model.get("pretrained", []) if p in cfg["models"] for ex in model_features(cfg, p)))
 
 
+def fold_fusion_problems(cfg: dict, name: str, model: dict) -> list[str]:
+    """What a fold model that loads other models' checkpoints of the same fold and repeat needs of them:
+    as many repeats (else the DAG trains repeats their own tables never count) and, for the JMT over
+    Waligora's branches, one branch of each kind cutting the same clips."""
+    if model["kind"] not in ("tzirakis_e2e_fusion", "waligora_jmt"):
+        return []
+    members = {p: cfg["models"][p] for p in model.get("pretrained", []) if p in cfg["models"]}
+    problems = [f"models/{name}/repeats: {model.get('repeats')} repeats, but '{p}' has {c.get('repeats')} (repeat r of "
+                f"'{name}' loads repeat r of '{p}')" for p, c in members.items() if c.get("repeats", 1) < model.get("repeats", 1)]
+    if model["kind"] == "waligora_jmt":
+        kinds = sorted(c["kind"] for c in members.values())
+        if kinds != ["waligora_audio", "waligora_visual"]:
+            problems.append(f"models/{name}/pretrained: needs one waligora_visual and one waligora_audio model, got {kinds}")
+        for key in ("clip_frames", "sequence_length"):
+            values = {p: c.get(key) for p, c in {name: model, **members}.items()}
+            if len(set(values.values())) > 1:
+                problems.append(f"models/{name}: {key} differs between the JMT and its branches {values} (they must cut the same clips)")
+    return problems
+
+
 def check_references(cfg: dict, source: str = "config") -> None:
     """Names used in datasets/models must be defined."""
     problems = []
@@ -143,6 +163,7 @@ def check_references(cfg: dict, source: str = "config") -> None:
                     problems.append(f"models/{m}/pretrained: '{p}' has other folds than '{m}' (its checkpoints of the same fold are loaded into '{m}')")
             elif cfg["models"][p]["kind"] != "dlstm":
                 problems.append(f"models/{m}/pretrained: '{p}' is a '{cfg['models'][p]['kind']}' model; only dlstm networks can be fused")
+        problems += fold_fusion_problems(cfg, m, model)
     for ds, d in cfg["datasets"].items():
         for f in d.get("features", []):
             if f not in cfg["features"]:
