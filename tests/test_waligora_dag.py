@@ -294,3 +294,39 @@ def test_table1_networks_rows_put_the_branches_beside_the_jmt():
     assert len(t) == 6
     row = t[(t["Model"] == "wj") & (t["Partition"] == "test")].iloc[0]
     assert (row["Valence"], row["Arousal"], row["Avg."]) == ("0.660", "0.820", "0.740")
+
+
+def test_faces_standardised_per_session_keep_the_motion_and_drop_the_look():
+    rng = np.random.default_rng(0)
+    x = np.broadcast_to(rng.integers(0, 200, (1, 3, 6, 6)), (10, 3, 6, 6)).astype(np.uint8).copy()
+    x[:, 0, 2, 3] = np.arange(10) * 5  # one moving pixel
+    mask = np.ones(10, bool)
+    mask[9] = False
+    z = raw.standardise_faces(x, mask)
+    assert z.dtype == np.float16 and not z[9].any()
+    moving = z[:9, 0, 2, 3].astype(np.float32)
+    np.testing.assert_allclose(moving, (np.arange(9) - 4) / np.arange(9).std(), atol=2e-3)
+    brighter = raw.standardise_faces(np.clip(x.astype(int) + 40, 0, 255).astype(np.uint8), mask)
+    np.testing.assert_allclose(brighter[:9, 0, 2, 3], z[:9, 0, 2, 3], atol=2e-3)  # a brighter look: the same input
+    assert np.abs(z[:9].astype(np.float32)).sum() == pytest.approx(np.abs(moving).sum(), rel=1e-3)  # still pixels: 0
+
+
+
+def test_standardise_session_feeds_the_visual_branch_z_scored_crops_and_a_mismatch_is_refused(corpus):
+    models = {"v": {**_tiny()["v"], "standardise": "session"}}
+    data = load(corpus, "v", models)
+    s2 = data.sessions[1]
+    assert s2.x["visual"].dtype == np.float16
+    z = s2.x["visual"].astype(np.float32)
+    np.testing.assert_allclose(z.mean(0), 0, atol=1e-2)  # each pixel: mean 0 over the session's face frames
+    assert z[:, 0, 9, 9].std() == pytest.approx(1, abs=1e-2)  # a pixel that varies: unit deviation
+    batch = next(iter(torch.utils.data.DataLoader(SequenceDataset(data.sessions[:1], 32), batch_size=2)))
+    seed_everything(0)
+    standardised = run.build("v", models, data.input_dims, 2).eval()
+    assert torch.isfinite(standardised(batch["x"], batch["mask"])["pred"]).all()
+    seed_everything(0)
+    kinetics = run.build("v", _tiny(), data.input_dims, 2).eval()
+    with pytest.raises(ValueError, match="expects uint8 crops"):
+        kinetics(batch["x"], batch["mask"])
+    with pytest.raises(ValueError, match="standardise must be 'none' or 'session'"):
+        load(corpus, "v", {"v": {**_tiny()["v"], "standardise": "speaker"}})

@@ -2,7 +2,12 @@
 
 - ``waligora_visual``: ``branches.VisualBranch`` over clips of ``clip_frames`` aligned face crops
   (the face cache's crops loaded at ``crop_from`` pixels; training takes a random ``image_size``
-  window and flips it horizontally with probability ½, evaluation the centre window).
+  window and flips it horizontally with probability ½, evaluation the centre window). Kinetics-normalised
+  as the published weights expect, or, with ``standardise: session`` (a departure for networks trained
+  from scratch on few speakers, e.g. the CPU demo), z-scored per pixel within each session
+  (``sequence.raw.standardise_faces``): the session's look (colour, brightness, zoom, a mirrored face)
+  is removed and the network sees only how the face moves. Default ``none``: published weights were
+  trained on Kinetics-normalised pixels, which a per-session z-score would not give them.
 - ``waligora_audio``: ``branches.AudioBranch`` over one 64 × 107 log-mel spectrogram per clip
   (``sequence.clips``) of a ``waveform_chunks`` store (the paper's 44.1 kHz: its ``sample_rate: 44100``).
 - ``waligora_jmt``: ``pretrained: [visual, audio]``, the two branch models; their checkpoints of the
@@ -49,7 +54,7 @@ def raw_spec(name: str, models: dict) -> dict[str, dict]:
     """The raw inputs (``sequence.raw`` specs by modality) model ``name`` reads."""
     cfg = models[name]
     if cfg["kind"] == VISUAL:
-        return {"visual": {"faces": cfg["faces"], "image_size": crop_from(cfg)}}
+        return {"visual": {"faces": cfg["faces"], "image_size": crop_from(cfg), "standardise": cfg.get("standardise", "none")}}
     if cfg["kind"] == AUDIO:
         return {"audio": {"spectrogram": cfg["waveform"], "clip_frames": cfg.get("clip_frames", 8)}}
     if cfg["kind"] == FUSION:
@@ -92,13 +97,16 @@ class VisualModel(SequenceModel):
     """``VisualBranch`` on the core's per-frame face crops (B, L, 3, S, S) uint8."""
 
     def __init__(self, n_outputs: int, image_size: int = 224, clip_frames: int = 8, width: int = 64, dropout: float = 0.8,
-                 weights=None):
+                 weights=None, standardised: bool = False):
         super().__init__()
-        self.image_size, self.clip_frames = image_size, clip_frames
+        self.image_size, self.clip_frames, self.standardised = image_size, clip_frames, standardised
         self.branch = VisualBranch(n_outputs, weights, dropout=dropout, width=width)
 
     def clip_features(self, x: dict, mask: dict) -> tuple[torch.Tensor, torch.Tensor]:
         """(B, L / k, F) features with masked clips zeroed, and clip presence (B, L / k)."""
+        if (x["visual"].dtype == torch.uint8) == self.standardised:
+            raise ValueError(f"face crops of dtype {x['visual'].dtype}, but the model expects "
+                             f"{'session-standardised (float)' if self.standardised else 'uint8'} crops (its 'standardise' setting)")
         clips = clipdata.frame_clips(x["visual"], self.clip_frames)
         S = clips.shape[-1]
         if S < self.image_size:
@@ -109,7 +117,7 @@ class VisualModel(SequenceModel):
             o = (S - self.image_size) // 2
             clips = clips[..., o:o + self.image_size, o:o + self.image_size]
         keep = clipdata.clip_mask(mask["visual"], self.clip_frames)
-        f = self.branch.features(normalise_clips(clips))
+        f = self.branch.features(clips if self.standardised else normalise_clips(clips))
         return f * keep.unsqueeze(-1).to(f.dtype), keep
 
     def forward(self, x, mask):
@@ -170,7 +178,8 @@ def _branch(name: str, models: dict, n_outputs: int) -> SequenceModel:
     if cfg["kind"] == VISUAL:
         if crop_from(cfg) < cfg.get("image_size", 224):
             raise ValueError(f"model '{name}': crop_from {crop_from(cfg)} is smaller than image_size {cfg.get('image_size', 224)}")
-        return VisualModel(n_outputs, cfg.get("image_size", 224), k, cfg.get("width", 64), cfg.get("dropout", 0.8), cfg.get("weights"))
+        return VisualModel(n_outputs, cfg.get("image_size", 224), k, cfg.get("width", 64), cfg.get("dropout", 0.8), cfg.get("weights"),
+                           standardised=cfg.get("standardise", "none") == "session")
     return AudioModel(n_outputs, k, cfg.get("width", 64), cfg.get("gru_layers", 1), cfg.get("weights"))
 
 
@@ -183,7 +192,7 @@ def load_branch(model: SequenceModel, name: str, checkpoint) -> None:
 
 
 def build(name: str, models: dict, input_dims: dict, n_outputs: int, pretrained_checkpoints=None, hop_s: float = 0.1) -> SequenceModel:
-    """Branches: ``faces`` / ``waveform``, ``image_size``, ``crop_from``, ``width``, ``dropout``, ``gru_layers``,
+    """Branches: ``faces`` / ``waveform``, ``image_size``, ``crop_from``, ``standardise``, ``width``, ``dropout``, ``gru_layers``,
     ``weights``, ``clip_frames``. ``waligora_jmt``: ``pretrained`` [visual, audio] and the ``jmt`` fusion keys;
     ``pretrained_checkpoints`` {model: checkpoint} (both or none) load the branches."""
     cfg = models[name]

@@ -105,12 +105,13 @@ def assemble(x: torch.Tensor, clip_frames: int) -> torch.Tensor:
 
 
 def frame_clips(x: torch.Tensor, clip_frames: int) -> torch.Tensor:
-    """Per-frame face crops (B, L, 3, S, S) uint8 → clips (B, L / k, 3, k, S, S) float in [0, 1]."""
+    """Per-frame face crops (B, L, 3, S, S) → clips (B, L / k, 3, k, S, S) float: uint8 crops scaled to
+    [0, 1], already standardised ones (``raw.standardise_faces``, float) as they are."""
     B, L = x.shape[:2]
     if L % clip_frames:
         raise ValueError(f"a window of {L} frames is not a whole number of {clip_frames}-frame clips")
     clips = x.view(B, L // clip_frames, clip_frames, *x.shape[2:]).transpose(2, 3)
-    return clips.float() / 255.0
+    return clips.float() / 255.0 if x.dtype == torch.uint8 else clips.float()
 
 
 def clip_mask(mask: torch.Tensor, clip_frames: int) -> torch.Tensor:

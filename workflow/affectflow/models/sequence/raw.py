@@ -19,6 +19,8 @@ model config):
 - ``{"faces": detector, "image_size": 48}`` (a face detection cache): ``(T, 3, S, S)`` uint8, the
   aligned crop of the cache row covering the frame centre (as ``core.join`` maps windows),
   resized to ``S``. Mask: that row found a face. Crops of rows without a face are never read.
+  With ``"standardise": "session"``: float16 instead, each session's face frames minus their mean
+  crop, divided per pixel by their standard deviation (``standardise_faces``), masked frames zero.
 - ``{"spectrogram": extractor, "clip_frames": 8}`` (a ``waveform_chunks`` store): Waligora et al.'s
   64 × 107 log-mel spectrogram per clip of ``clip_frames`` frames, spread over the clip's frames
   (``clips.spectrogram_frames``; ``clips.assemble`` reverses it). Mask: every frame of the clip has a chunk.
@@ -133,6 +135,25 @@ def face_frames(parquet: Path, t_start: np.ndarray, frame_no: np.ndarray, hop: f
     return x, mask
 
 
+def standardise_faces(x: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """One session's crops (T, 3, S, S) uint8 → float16 z-scores per pixel over its face frames (no labels).
+
+    The pixel analogue of the field's per-speaker feature standardisation: what stays is how each
+    pixel moves within the session (mouth, head motion), not the session's look (colour, brightness,
+    zoom, a mirrored face), which a network trained from scratch on a few speakers learns first.
+    A pixel's deviation is floored at the median pixel's, so nearly constant background pixels are
+    not blown up into noise (nor at least one grey level)."""
+    out = np.zeros(x.shape, dtype=np.float16)
+    if not mask.any():
+        return out
+    faces = x[mask].astype(np.float32) / 255.0
+    mean = faces.mean(0)
+    sd = faces.std(0)
+    sd = np.maximum(sd, max(float(np.median(sd)), 1.0 / 255))  # at least one grey level
+    out[mask] = ((faces - mean) / sd).astype(np.float16)
+    return out
+
+
 def load(dataset: str, manifest: pd.DataFrame, specs: dict[str, dict], dims: list[str],
          labels_root: str | Path = "results/labels", features_root: str | Path = "results/features",
          faces_root: str | Path = "results/faces") -> SequenceData:
@@ -167,6 +188,11 @@ def load(dataset: str, manifest: pd.DataFrame, specs: dict[str, dict], dims: lis
             else:
                 path = Path(faces_root) / dataset / spec["faces"] / f"{s}.parquet"
                 x[m], mask[m] = face_frames(path, t0, frame_no, hop, int(spec.get("image_size", 48)))
+                standardise = spec.get("standardise", "none")
+                if standardise == "session":
+                    x[m] = standardise_faces(x[m], mask[m])
+                elif standardise != "none":
+                    raise ValueError(f"raw faces input {spec}: standardise must be 'none' or 'session', got '{standardise}'")
             if shapes.setdefault(m, x[m].shape[1:]) != x[m].shape[1:]:
                 raise ValueError(f"{path}: per-frame shape {x[m].shape[1:]} differs from another session's {shapes[m]}")
         valid = frames["label_valid"].to_numpy(dtype=bool)
