@@ -126,7 +126,7 @@ def measure(name: str, models: dict, device: torch.device, micro: int | None, st
     per_micro = sorted(times)[len(times) // 2]
     per_step = per_micro * batch / micro
     frames = SEWA_TRAIN_FRAMES if cfg["kind"].startswith("tzirakis") else AFFWILD2_TRAIN_FRAMES_ARG[0]
-    hop = cfg.get("train_hop") or max(1, L // 2)
+    hop = TrainConfig.from_dict(cfg).training_hop
     sequences = math.ceil(frames / hop)
     steps_per_epoch = math.ceil(sequences / batch)
     return {"network": name, "corpus": "SEWA train" if cfg["kind"].startswith("tzirakis") else "Aff-Wild2 train (est.)",

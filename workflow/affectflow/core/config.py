@@ -83,26 +83,26 @@ def validate(cfg: dict, source: str = "config") -> dict:
     return cfg
 
 
+def _entry_defaults(entry: dict, definition: str, source: str) -> dict:
+    # one entry of a section validated against its $defs block alone, defaults filled in place
+    sch = schema()
+    validator = _with_defaults(jsonschema.Draft202012Validator)({"$defs": sch["$defs"], "$ref": f"#/$defs/{definition}"})
+    problems = [f"at {'/'.join(map(str, e.absolute_path)) or '(top level)'}: {_message(e)}" for e in validator.iter_errors(entry)]
+    if problems:
+        raise ConfigError(f"{source}: invalid {definition}\n" + "\n".join("  " + p for p in problems))
+    return entry
+
+
 def fusion_defaults(fusion: dict, source: str = "fusion") -> dict:
     """One ``fusions:`` entry validated on its own, with the schema's defaults filled in place (what the
     late-fusion rules receive), for code that runs a fusion without a whole config (benchmarks)."""
-    sch = schema()
-    validator = _with_defaults(jsonschema.Draft202012Validator)({"$defs": sch["$defs"], "$ref": "#/$defs/fusion"})
-    problems = [f"at {'/'.join(map(str, e.absolute_path)) or '(top level)'}: {_message(e)}" for e in validator.iter_errors(fusion)]
-    if problems:
-        raise ConfigError(f"{source}: invalid fusion\n" + "\n".join("  " + p for p in problems))
-    return fusion
+    return _entry_defaults(fusion, "fusion", source)
 
 
 def model_defaults(model: dict, source: str = "model") -> dict:
     """One ``models:`` entry validated on its own, with the schema's defaults filled in place (the sizes a
     DAG job would get), for code that builds a model without a whole config (benchmarks)."""
-    sch = schema()
-    validator = _with_defaults(jsonschema.Draft202012Validator)({"$defs": sch["$defs"], "$ref": "#/$defs/model"})
-    problems = [f"at {'/'.join(map(str, e.absolute_path)) or '(top level)'}: {_message(e)}" for e in validator.iter_errors(model)]
-    if problems:
-        raise ConfigError(f"{source}: invalid model\n" + "\n".join("  " + p for p in problems))
-    return model
+    return _entry_defaults(model, "model", source)
 
 
 def model_features(cfg: dict, name: str) -> list[str]:

@@ -33,7 +33,7 @@ from torch import nn
 
 from ..sequence import clips as clipdata
 from ..sequence.base import SequenceModel
-from ..sequence.train import load_checkpoint
+from ..sequence.train import TrainConfig, load_checkpoint
 from .branches import AudioBranch, VisualBranch, normalise_clips, random_crop_flip
 from .network import JointMultimodalTransformer
 
@@ -82,7 +82,7 @@ def _check_clips(name: str, cfg: dict) -> int:
     k, length = cfg.get("clip_frames", 8), cfg.get("sequence_length", 64)
     if length % k:
         raise ValueError(f"model '{name}': sequence_length {length} is not a whole number of {k}-frame clips")
-    hop = cfg.get("train_hop") or max(1, length // 2)  # TrainConfig.training_hop
+    hop = TrainConfig.from_dict(cfg).training_hop
     if hop % k:
         raise ValueError(f"model '{name}': a training hop of {hop} frames does not start training sequences on clip boundaries "
                          f"(set train_hop to a multiple of clip_frames {k})")
