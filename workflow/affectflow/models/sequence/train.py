@@ -248,7 +248,7 @@ def fit(model: SequenceModel, data: SequenceData, cfg: TrainConfig, checkpoint: 
         history.append({"epoch": epoch, "train_loss": float(np.mean(losses)), **{f"dev_ccc_{d}": v for d, v in scores.items()},
                         "dev_score": score, "selectable": eligible, "best": improved, "seconds": seconds, "cpu_seconds": cpu_seconds})
         log.info("epoch %d/%d  train %s %.4f  dev CCC %s  %.2fs%s%s", epoch + 1, cfg.max_epochs, cfg.loss, history[-1]["train_loss"],
-                 " ".join(f"{d}={v:.4f}" for d, v in scores.items()), seconds, "" if eligible else "  (warm-up)", "  *" if improved else "")
+                 " ".join(f"{d}={v:.4f}" for d, v in scores.items()), seconds, "" if after_warmup else "  (warm-up)", "  *" if improved else "")
         if after_warmup and waited >= cfg.patience:
             log.info("early stop: no dev improvement for %d epochs", cfg.patience)
             break
