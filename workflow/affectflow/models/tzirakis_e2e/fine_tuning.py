@@ -7,10 +7,11 @@ measurements of docs/attention-fusion.md, "End-to-end networks").
   fusion head over frozen networks trains in seconds (what a frozen warm-up can learn).
 - ``branches_match``: whether an initialised network's branches equal its unimodal checkpoints.
 
-From a finished run of the end-to-end demo (its results/ folder, after
-``snakemake --configfile .test/config-tzirakis-e2e.yaml -c2``), in that run's directory::
+On a finished run of the end-to-end demo (``snakemake --configfile .test/config-tzirakis-e2e.yaml
+-c2 --directory RUN``), from the repository root; it reads the run's stores and unimodal checkpoints
+and retrains only the multimodal network, in process::
 
-    python -m affectflow.models.tzirakis_e2e.fine_tuning --config .test/config-tzirakis-e2e.yaml \\
+    python -m affectflow.models.tzirakis_e2e.fine_tuning --root RUN/results --config .test/config-tzirakis-e2e.yaml \\
         --opts '{"pretrained_lr_scale": 0.01}' --csv trace.csv
 """
 from __future__ import annotations
