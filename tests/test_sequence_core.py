@@ -189,6 +189,31 @@ def test_warm_up_epochs_are_trained_but_never_selected(corpus):
         fit(_Linear(warmup=6), data, cfg)
 
 
+class _BrokenAfterWarmup(_Linear):
+    """Predicts a constant (dev CCC 0) once its warm-up is over: only a warm-up epoch can be best."""
+
+    def __init__(self, warmup, selectable):
+        super().__init__(warmup)
+        self.warmup_selectable = selectable
+
+    def forward(self, x, mask):
+        pred = super().forward(x, mask)["pred"]
+        return {"pred": pred * (0.0 if self.epochs_seen[-1] >= self.warmup_epochs else 1.0)}
+
+
+def test_selectable_warm_up_epochs_can_be_chosen_but_never_end_training(corpus):
+    data = load(corpus)
+    cfg = TrainConfig(sequence_length=50, max_epochs=20, patience=3, learning_rate=0.05, seed=0)
+    res = fit(_BrokenAfterWarmup(warmup=4, selectable=True), data, cfg)
+    hist = res.history
+    assert res.best_epoch < 4 and res.best_score > 0.3, hist.to_string()
+    assert hist["selectable"].all()
+    # patience counts only after the warm-up: 4 warm-up epochs, then 3 without improvement
+    assert len(hist) == 4 + 3, hist.to_string()
+    res = fit(_BrokenAfterWarmup(warmup=4, selectable=False), data, cfg)
+    assert res.best_epoch >= 4 and res.best_score == pytest.approx(0.0, abs=1e-6), res.history.to_string()
+
+
 def test_prediction_table_has_the_store_layout_and_extra_outputs(corpus):
     data = load(corpus)
     cfg = TrainConfig(sequence_length=100)

@@ -17,6 +17,7 @@ from affectflow.face import cache as face_cache
 from affectflow.models.sequence import data as seqdata
 from affectflow.models.sequence import raw
 from affectflow.models.sequence.train import TrainConfig, fit, optimiser_groups, predict, save_checkpoint, seed_everything
+from affectflow.models.tzirakis_e2e import fine_tuning
 from affectflow.models.tzirakis_e2e import model as e2e
 from affectflow.models.tzirakis_e2e.networks import AudioNet, FrameEncoder, TextNet, VisualNet
 
@@ -319,6 +320,74 @@ def test_initialised_networks_stay_frozen_in_the_warm_up_then_fine_tune_slower_w
         model.fine_tune(["audio"], batchnorm="eval")
     with pytest.raises(ValueError, match="leaves no epoch"):
         fit(e2e.build("f", models, data.input_dims, 3, pretrained_checkpoints=paths), data, TrainConfig(max_epochs=2))
+
+
+def test_the_fine_tuning_trace_scores_every_epoch_and_marks_what_early_stopping_saw(corpus, tmp_path):
+    data = load(corpus, dims=("arousal", "valence"))
+    models = {**MODELS, "f": {**MODELS["f"], "frozen_epochs": 2, "select_warmup_epochs": True}}
+    paths = _checkpoints(data, tmp_path, models, n_outputs=2)
+    seed_everything(0)
+    model = e2e.build("f", models, data.input_dims, 2, pretrained_checkpoints=paths)
+    assert model.warmup_epochs == 2 and model.warmup_selectable
+    assert fine_tuning.branches_match(model, models, paths) == {"t": True, "a": True, "v": True}
+    cfg = TrainConfig(sequence_length=40, batch_size=8, learning_rate=0.01, max_epochs=4, patience=4, loss="ccc",
+                      selection="pooled", seed=0)
+    untrained = fine_tuning.pooled_ccc(model, data.partition("test"), cfg)
+    result, table = fine_tuning.trace(model, data, cfg)
+    assert table["epochs"].tolist() == [0, 1, 2, 3]
+    assert table.loc[0, ["test_arousal", "test_valence"]].tolist() == pytest.approx(untrained)
+    # row k is the model after k epochs: its devel numbers are fit's own for epoch k - 1
+    hist = result.history
+    for k in (1, 2, 3):
+        assert table.loc[k, "devel_arousal"] == pytest.approx(hist.loc[k - 1, "dev_ccc_arousal"], abs=1e-5)
+    assert table.loc[1:, "dev_score"].tolist() == pytest.approx(hist["dev_score"].iloc[:3].tolist())
+    assert table["selectable"].tolist() == [False, True, True, True]  # warm-up epochs selectable here
+    assert table["selected"].sum() == int(result.best_epoch < 3)
+    assert "on_epoch_start" not in vars(model)
+    # the frozen networks' outputs, frame by frame, whatever the chunk
+    feats = fine_tuning.frozen_features(model, data)
+    assert feats.input_dims == {m: e.output_size for m, e in model.encoders.items()}
+    small = fine_tuning.frozen_features(model, data, chunk=7)
+    for a, b in zip(feats.sessions, small.sessions):
+        for m in a.x:
+            np.testing.assert_allclose(a.x[m], b.x[m], atol=1e-5)
+    s = feats.sessions[0]
+    with torch.no_grad():
+        one = model.encoders["audio"](torch.as_tensor(data.sessions[0].x["audio"][None, 5:6]),
+                                      torch.as_tensor(data.sessions[0].mask["audio"][None, 5:6]))[0, 0]
+    np.testing.assert_allclose(s.x["audio"][5], one.numpy(), atol=1e-5)
+
+
+def test_the_fine_tuning_trace_runs_from_a_runs_results_folder(corpus, tmp_path, capsys):
+    """The command line on a run's layout (manifest, stores, unimodal checkpoints of fold and repeat)."""
+    src, manifest = corpus
+    root = tmp_path / "results"
+    root.mkdir()
+    for d in ("labels", "features", "faces"):
+        (root / d).symlink_to(src / d)
+    (root / "manifest").mkdir()
+    manifest.to_csv(root / "manifest" / "toy.csv", index=False)
+    data = load(corpus, dims=("arousal", "valence"))
+    for name, path in _checkpoints(data, tmp_path, MODELS, n_outputs=2).items():
+        (root / f"models/toy/{name}/foldofficial/repeat0").mkdir(parents=True)
+        path.rename(root / f"models/toy/{name}/foldofficial/repeat0/checkpoint.pt")
+    cfg = yaml.safe_load((REPO / ".test/config-tzirakis-e2e.yaml").read_text())
+    cfg["datasets"] = {"toy": {**cfg["datasets"]["demo"], "models": list(MODELS), "dimensions": ["arousal", "valence"]}}
+    cfg["face_detectors"] = {"det": cfg["face_detectors"]["blazeface"]}
+    cfg["models"] = MODELS
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(cfg))
+    common = ["--root", str(root), "--config", str(tmp_path / "config.yaml"), "--dataset", "toy", "--model", "f", "--epochs", "3",
+              "--train", '{"sequence_length": 40, "batch_size": 8}']
+    fine_tuning.main([*common, "--opts", '{"frozen_epochs": 1}', "--csv", str(tmp_path / "trace.csv")])
+    out = capsys.readouterr().out
+    assert "branches equal their checkpoints: {'t': True, 'a': True, 'v': True}" in out, out
+    table = pd.read_csv(tmp_path / "trace.csv")
+    assert table["epochs"].tolist() == [0, 1, 2] and table["selectable"].tolist() == [False, False, True]
+    assert table[["test_arousal", "test_valence", "devel_arousal", "devel_valence"]].notna().all().all()
+    fine_tuning.main([*common, "--frozen-head"])
+    assert re.search(r"selected: after epoch [123] of 3", capsys.readouterr().out)
+    with pytest.raises(SystemExit, match="not a tzirakis_e2e_fusion"):
+        fine_tuning.main([*common[:-6], "--model", "a"])
 
 
 def _pooled_test_ccc(model, data, cfg):

@@ -23,12 +23,15 @@ class SequenceModel(nn.Module):
 
     ``on_epoch_start(epoch)`` (0-based) lets a model change with the training schedule (the
     embedding attention is bypassed for its first epochs). Epochs before ``warmup_epochs`` are
-    trained but never chosen by early stopping, so a selected model is in its final configuration.
+    trained but never end training by early stopping, and are never chosen by it unless
+    ``warmup_selectable`` (a model whose warm-up state is itself a legitimate model says so);
+    by default a selected model is in its final configuration.
     Anything the schedule switches must live in a buffer so that checkpoints restore it.
     ``parameter_groups()`` gives the optimiser its groups (one, at the configured rate, by default).
     """
 
     warmup_epochs: int = 0
+    warmup_selectable: bool = False
 
     def on_epoch_start(self, epoch: int) -> None:
         pass

@@ -237,18 +237,19 @@ def fit(model: SequenceModel, data: SequenceData, cfg: TrainConfig, checkpoint: 
         scores = dev_scores(dev, predict(model, dev, cfg), data.dims, cfg.selection, cfg.variance)
         score = _score(scores)
         seconds, cpu_seconds = time.perf_counter() - t0, time.process_time() - cpu0
-        eligible = epoch >= model.warmup_epochs
+        after_warmup = epoch >= model.warmup_epochs
+        eligible = after_warmup or model.warmup_selectable
         improved = eligible and score > best["score"]
         if improved:
             best = {"score": score, "epoch": epoch, "state": copy.deepcopy(model.state_dict()), "scores": scores}
             waited = 0
-        elif eligible:
+        elif after_warmup:
             waited += 1
         history.append({"epoch": epoch, "train_loss": float(np.mean(losses)), **{f"dev_ccc_{d}": v for d, v in scores.items()},
                         "dev_score": score, "selectable": eligible, "best": improved, "seconds": seconds, "cpu_seconds": cpu_seconds})
         log.info("epoch %d/%d  train %s %.4f  dev CCC %s  %.2fs%s%s", epoch + 1, cfg.max_epochs, cfg.loss, history[-1]["train_loss"],
-                 " ".join(f"{d}={v:.4f}" for d, v in scores.items()), seconds, "" if eligible else "  (warm-up)", "  *" if improved else "")
-        if eligible and waited >= cfg.patience:
+                 " ".join(f"{d}={v:.4f}" for d, v in scores.items()), seconds, "" if after_warmup else "  (warm-up)", "  *" if improved else "")
+        if after_warmup and waited >= cfg.patience:
             log.info("early stop: no dev improvement for %d epochs", cfg.patience)
             break
     if best["state"] is None:

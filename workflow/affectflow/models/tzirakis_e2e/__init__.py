@@ -6,6 +6,7 @@ per fold × repeat by the sequence core).
 - ``networks``: the three networks and the per-frame wrapper.
 - ``model``: the sequence models, their builders and the checkpoint initialisation.
 - ``tables``: Tables 2–5 and 7 of the paper from these runs.
+- ``fine_tuning``: the multimodal network's test and devel CCC epoch by epoch (a diagnostic, not a rule).
 
 Paper: ``../shared/papers/tzirakis-end-to-end-attention-fusion-SEWA.md``.
 """

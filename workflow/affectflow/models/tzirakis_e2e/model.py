@@ -87,8 +87,9 @@ class TzirakisE2E(AttentionFusionModel):
     - ``frozen_epochs``: for the epochs before it only the fusion, LSTM and head learn; the
       pre-trained networks are fixed and in eval mode (no dropout, BatchNorm statistics kept), so
       the new layers learn to read the unimodal features before any gradient reaches them. These
-      epochs are the model's ``warmup_epochs``: early stopping never selects one, so the network
-      it returns has been trained end to end.
+      epochs are the model's ``warmup_epochs``: early stopping never ends one, and selects one
+      only with ``select_warmup`` (such an epoch is a legitimate model: the pre-trained networks
+      and a trained head), so by default the network it returns has been trained end to end.
     - ``lr_scale``: afterwards the pre-trained networks learn at this fraction of the rate.
     - ``batchnorm``: ``"frozen"`` keeps their BatchNorm layers in eval mode throughout (the
       unimodal statistics), ``"train"`` lets them update as usual.
@@ -100,7 +101,8 @@ class TzirakisE2E(AttentionFusionModel):
         self.encoders = nn.ModuleDict(encoders)
         self.fine_tune([])
 
-    def fine_tune(self, modalities: list[str], frozen_epochs: int = 0, lr_scale: float = 1.0, batchnorm: str = "train") -> None:
+    def fine_tune(self, modalities: list[str], frozen_epochs: int = 0, lr_scale: float = 1.0, batchnorm: str = "train",
+                  select_warmup: bool = False) -> None:
         unknown = [m for m in modalities if m not in self.encoders]
         if unknown:
             raise ValueError(f"fine_tune: no network for {unknown} (have {sorted(self.encoders)})")
@@ -108,6 +110,7 @@ class TzirakisE2E(AttentionFusionModel):
             raise ValueError(f"fine_tune: batchnorm must be 'train' or 'frozen', not '{batchnorm}'")
         self.pretrained_modalities = list(modalities)
         self.frozen_epochs, self.pretrained_lr_scale, self.pretrained_batchnorm = int(frozen_epochs), float(lr_scale), batchnorm
+        self.warmup_selectable = bool(select_warmup)
         self.branches_frozen = False
 
     @property
@@ -168,7 +171,8 @@ def build(name: str, models: dict, input_dims: dict, n_outputs: int, pretrained_
     its LSTM. ``tzirakis_e2e_fusion``: ``pretrained`` (its unimodal models), ``strategy`` and the
     fusion sizes of ``attention_fusion``; ``pretrained_checkpoints`` {model: checkpoint} initialise
     its networks (all or none: a partial initialisation is refused) and then train as
-    ``frozen_epochs``, ``pretrained_lr_scale`` and ``pretrained_batchnorm`` say (``fine_tune``)."""
+    ``frozen_epochs``, ``select_warmup_epochs``, ``pretrained_lr_scale`` and ``pretrained_batchnorm``
+    say (``fine_tune``)."""
     cfg = models[name]
     if cfg["kind"] in UNIMODAL:
         m = UNIMODAL[cfg["kind"]]
@@ -187,9 +191,10 @@ def build(name: str, models: dict, input_dims: dict, n_outputs: int, pretrained_
         log.info("initialised the %s network from %s", UNIMODAL[models[p]["kind"]], checkpoints[p])
     if given:
         model.fine_tune([UNIMODAL[models[p]["kind"]] for p in given], frozen_epochs=cfg.get("frozen_epochs", 10),
-                        lr_scale=cfg.get("pretrained_lr_scale", 0.1), batchnorm=cfg.get("pretrained_batchnorm", "frozen"))
-        log.info("fine-tuning: networks frozen for %d epochs, then at %g x the learning rate, BatchNorm %s",
-                 model.frozen_epochs, model.pretrained_lr_scale, model.pretrained_batchnorm)
+                        lr_scale=cfg.get("pretrained_lr_scale", 0.1), batchnorm=cfg.get("pretrained_batchnorm", "frozen"),
+                        select_warmup=cfg.get("select_warmup_epochs", False))
+        log.info("fine-tuning: networks frozen for %d epochs (selectable: %s), then at %g x the learning rate, BatchNorm %s",
+                 model.frozen_epochs, model.warmup_selectable, model.pretrained_lr_scale, model.pretrained_batchnorm)
     return model
 
 
