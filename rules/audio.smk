@@ -8,6 +8,7 @@ rule extract_audio:
         f"{RESULTS}/features/{{dataset}}/{{extractor}}/{{session}}.parquet",
     wildcard_constraints:
         extractor=name_regex(extractors_of("audio")),
+        session=unsharded_sessions("extract_audio"),
     params:
         extractor=lambda wc: config["features"][wc.extractor],
         hop_s=lambda wc: config["datasets"][wc.dataset]["hop_s"],

@@ -5,6 +5,8 @@ rule demo_session:
         media=f"{RESULTS}/demo/{{session}}/{{session}}.mp4",
         transcript=f"{RESULTS}/demo/{{session}}/{{session}}.words.json",
         labels=f"{RESULTS}/demo/{{session}}/{{session}}.labels.csv",
+    wildcard_constraints:
+        session=unsharded_sessions("demo_session"),
     params:
         options=demo_options(),
     log:

@@ -10,6 +10,7 @@ rule detect_faces:
         crops=f"{RESULTS}/faces/{{dataset}}/{{detector}}/{{session}}.crops.npz",
     wildcard_constraints:
         detector=name_regex(face_detectors()),
+        session=unsharded_sessions("detect_faces"),
     params:
         detector=lambda wc: config["face_detectors"][wc.detector],
         hop_s=lambda wc: config["datasets"][wc.dataset]["hop_s"],
@@ -34,6 +35,7 @@ rule extract_face:
         f"{RESULTS}/features/{{dataset}}/{{extractor}}/{{session}}.parquet",
     wildcard_constraints:
         extractor=name_regex(extractors_of("video")),
+        session=unsharded_sessions("extract_face"),
     params:
         extractor=lambda wc: config["features"][wc.extractor],
         hop_s=lambda wc: config["datasets"][wc.dataset]["hop_s"],

@@ -5,6 +5,8 @@ rule grid_labels:
         unpack(label_inputs),
     output:
         f"{RESULTS}/labels/{{dataset}}/{{session}}.parquet",
+    wildcard_constraints:
+        session=unsharded_sessions("grid_labels"),
     params:
         row=session_row,
         hop_s=lambda wc: config["datasets"][wc.dataset]["hop_s"],

@@ -9,6 +9,7 @@ rule segment_session:
         f"{RESULTS}/segments/{{dataset}}/{{segmenter}}/{{session}}.parquet",
     wildcard_constraints:
         segmenter=name_regex(list(config.get("segmenters", {}))),
+        session=unsharded_sessions("segment_session"),
     params:
         segmenter=lambda wc: config["segmenters"][wc.segmenter],
         row=session_row,

@@ -6,6 +6,8 @@ rule transcribe:
         media=media_input("audio"),
     output:
         f"{RESULTS}/transcripts/{{dataset}}/{{session}}.words.json",
+    wildcard_constraints:
+        session=unsharded_sessions("transcribe"),
     params:
         asr=lambda wc: config["datasets"][wc.dataset]["asr"],
     log:
@@ -27,6 +29,7 @@ rule extract_text:
         f"{RESULTS}/features/{{dataset}}/{{extractor}}/{{session}}.parquet",
     wildcard_constraints:
         extractor=name_regex(extractors_of("text")),
+        session=unsharded_sessions("extract_text"),
     params:
         extractor=text_extractor_params,
         hop_s=lambda wc: config["datasets"][wc.dataset]["hop_s"],

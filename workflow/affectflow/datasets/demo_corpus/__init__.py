@@ -11,7 +11,16 @@ See :mod:`affectflow.datasets.demo_corpus.synth` for details.
 
 from .lexicon import LEXICONS, NEGATIVE, NEUTRAL, POSITIVE, polarity_of
 from .sessions import demo_sessions
-from .synth import generate_session
+
+
+def __getattr__(name):
+    # the generator (scipy, PyAV, the face rig) loads only when used: every DAG build imports this package
+    # for demo_sessions, and importing the generator cost ~1.8 s of each
+    if name == "generate_session":
+        from .synth import generate_session
+
+        return generate_session
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = ["generate_session", "demo_sessions", "LEXICONS", "POSITIVE", "NEGATIVE",
            "NEUTRAL", "polarity_of"]
