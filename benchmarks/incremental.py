@@ -47,6 +47,9 @@ def incremental(root: Path, n_sessions: int, duration_s: float, cores: str, audi
     work.mkdir()
     cfg = yaml.safe_load((REPO / "config.yaml").read_text())
     cfg["datasets"]["demo"]["options"].update(n_sessions=n_sessions, duration_s=duration_s)
+    # one job per session, so that what re-runs is counted per session (the default config batches the
+    # demo's short sessions into shards, and a changed session re-runs its shard: tests/test_shards.py)
+    cfg["datasets"]["demo"]["shards"] = False
     if audio_only:  # the eGeMAPS -> ridge path the incremental tests count jobs on
         cfg["datasets"]["demo"].update(features=["egemaps_lld", "egemaps_func"], models=["ridge_egemaps"], segments=[], fusions=[])
     (work / "config.yaml").write_text(yaml.safe_dump(cfg))

@@ -53,7 +53,8 @@ def test_paper_size_epoch_smoke():
         # smoke: batch 2, one sequence measured; the epoch is the corpus' training sequences (half-sequence hop) in batches
         frames, hop = (54_813, 5) if name.startswith("tzirakis") else (1_690_000, 8)
         assert (int(batch), int(micro), int(steps)) == (2, 1, -(-(-(-frames // hop)) // 2)), (name, out)
-        assert float(epoch) == pytest.approx(float(step) * int(steps), rel=1e-3, abs=0.1)
+        # s_per_step is printed to 3 decimals: its rounding is worth up to 0.0005 s per step of the epoch
+        assert float(epoch) == pytest.approx(float(step) * int(steps), abs=0.0005 * int(steps) + 1)
 
 
 def test_audio_throughput_smoke():
