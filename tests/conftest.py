@@ -1,4 +1,5 @@
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -51,6 +52,27 @@ def skeleton_config(**demo_options) -> dict:
     cfg["datasets"]["demo"].update(features=["egemaps_lld", "egemaps_func"], models=["ridge_egemaps"], segments=[], fusions=[],
                                    shards=False)
     return cfg
+
+
+def small_demo_with(path: str, folds: int = 2) -> dict:
+    """The default config with a `.test/` config's demo dataset, detectors, features and models laid
+    over it, on 6 sessions x 10 s, its models on ``folds`` folds by session (for dry-run tests)."""
+    cfg = demo_config(n_sessions=6, duration_s=10)
+    extra = yaml.safe_load((REPO / path).read_text())
+    cfg["datasets"]["demo"].update({k: v for k, v in extra["datasets"]["demo"].items() if k != "options"})
+    for section in ("face_detectors", "features", "models"):
+        cfg[section].update(extra[section])
+    for m in extra["models"]:
+        cfg["models"][m].update(folds=folds, fold_by="session")
+    return cfg
+
+
+def dry_run_inputs(dry_run: str, output: str) -> list[str]:
+    """The inputs `snakemake -n` lists for the job that writes ``output``."""
+    for block in re.split(r"\n(?=(?:local)?rule \w+:)", dry_run):
+        if f"output: {output}" in block:
+            return re.search(r"^\s+input: (.*)$", block, re.MULTILINE).group(1).split(", ")
+    raise AssertionError(f"no job writes {output}:\n{dry_run[-3000:]}")
 
 
 def snakemake(workdir: Path, *args: str, check: bool = True, snakefile: Path = SNAKEFILE, cwd: Path | None = None,

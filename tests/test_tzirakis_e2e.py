@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import torch
 import yaml
-from conftest import REPO, demo_config, snakemake
+from conftest import REPO, dry_run_inputs, small_demo_with, snakemake
 
 from affectflow.core import store
 from affectflow.evaluation import metrics
@@ -421,36 +421,21 @@ def test_the_multimodal_network_gets_what_each_unimodal_network_has(corpus, tmp_
 
 
 def e2e_config(folds=2):
-    cfg = demo_config(n_sessions=6, duration_s=10)
-    e2e_cfg = yaml.safe_load((REPO / ".test/config-tzirakis-e2e.yaml").read_text())
-    cfg["datasets"]["demo"].update({k: v for k, v in e2e_cfg["datasets"]["demo"].items() if k != "options"})
-    cfg["face_detectors"].update(e2e_cfg["face_detectors"])
-    cfg["features"].update(e2e_cfg["features"])
-    cfg["models"].update(e2e_cfg["models"])
-    for m in e2e_cfg["models"]:
-        cfg["models"][m].update(folds=folds, fold_by="session")
-    return cfg
-
-
-def _job_inputs(dry_run: str, output: str) -> list[str]:
-    for block in re.split(r"\n(?=(?:local)?rule \w+:)", dry_run):
-        if f"output: {output}" in block:
-            return re.search(r"^\s+input: (.*)$", block, re.MULTILINE).group(1).split(", ")
-    raise AssertionError(f"no job writes {output}:\n{dry_run[-3000:]}")
+    return small_demo_with(".test/config-tzirakis-e2e.yaml", folds)
 
 
 def test_dag_multimodal_job_waits_for_the_three_unimodal_jobs_of_its_fold(tmp_path):
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(e2e_config()))
     target = "results/predictions/demo/e2e_hierarchical/fold1/repeat0.parquet"
     out = snakemake(tmp_path, "-n", target).stdout
-    inputs = _job_inputs(out, target)
+    inputs = dry_run_inputs(out, target)
     ckpts = [i for i in inputs if i.endswith("checkpoint.pt")]
     assert ckpts == [f"results/models/demo/{m}/fold1/repeat0/checkpoint.pt" for m in ("e2e_text", "e2e_audio", "e2e_visual")]
     for m in ("e2e_text", "e2e_audio", "e2e_visual"):
-        assert _job_inputs(out, f"results/predictions/demo/{m}/fold1/repeat0.parquet")
+        assert dry_run_inputs(out, f"results/predictions/demo/{m}/fold1/repeat0.parquet")
     assert "foldofficial" not in out and "fold0" not in out
     assert any(i.startswith("results/faces/demo/blazeface/") and i.endswith(".crops.npz") for i in inputs)
-    scratch = _job_inputs(snakemake(tmp_path, "-n", target.replace("e2e_hierarchical", "e2e_hierarchical_scratch")).stdout,
+    scratch = dry_run_inputs(snakemake(tmp_path, "-n", target.replace("e2e_hierarchical", "e2e_hierarchical_scratch")).stdout,
                           target.replace("e2e_hierarchical", "e2e_hierarchical_scratch"))
     assert not [i for i in scratch if i.endswith("checkpoint.pt")]
 

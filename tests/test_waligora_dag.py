@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import torch
 import yaml
-from conftest import REPO, demo_config, snakemake
+from conftest import REPO, dry_run_inputs, small_demo_with, snakemake
 
 from affectflow.core import store
 from affectflow.face import cache as face_cache
@@ -210,36 +210,21 @@ def test_branches_then_jmt_train_in_process_and_the_jmt_reads_both_signals(corpu
 
 
 def waligora_config(folds=2):
-    cfg = demo_config(n_sessions=6, duration_s=10)
-    w = yaml.safe_load((REPO / ".test/config-waligora.yaml").read_text())
-    cfg["datasets"]["demo"].update({k: v for k, v in w["datasets"]["demo"].items() if k != "options"})
-    cfg["face_detectors"].update(w["face_detectors"])
-    cfg["features"].update(w["features"])
-    cfg["models"].update(w["models"])
-    for m in w["models"]:
-        cfg["models"][m].update(folds=folds, fold_by="session")
-    return cfg
-
-
-def _job_inputs(dry_run: str, output: str) -> list[str]:
-    for block in re.split(r"\n(?=(?:local)?rule \w+:)", dry_run):
-        if f"output: {output}" in block:
-            return re.search(r"^\s+input: (.*)$", block, re.MULTILINE).group(1).split(", ")
-    raise AssertionError(f"no job writes {output}:\n{dry_run[-3000:]}")
+    return small_demo_with(".test/config-waligora.yaml", folds)
 
 
 def test_dag_jmt_job_of_a_fold_waits_for_both_branch_jobs_of_that_fold(tmp_path):
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(waligora_config()))
     out = snakemake(tmp_path, "-n").stdout
     target = "results/predictions/demo/wal_jmt/fold1/repeat0.parquet"
-    inputs = _job_inputs(out, target)
+    inputs = dry_run_inputs(out, target)
     assert [i for i in inputs if i.endswith("checkpoint.pt")] == [f"results/models/demo/{m}/fold1/repeat0/checkpoint.pt"
                                                                    for m in ("wal_visual", "wal_audio")]
     assert any(i.startswith("results/faces/demo/blazeface/") and i.endswith(".crops.npz") for i in inputs)
     assert "results/features/demo/wave44k/demo01.parquet" in inputs
-    visual = _job_inputs(out, "results/predictions/demo/wal_visual/fold1/repeat0.parquet")
+    visual = dry_run_inputs(out, "results/predictions/demo/wal_visual/fold1/repeat0.parquet")
     assert not [i for i in visual if i.endswith("checkpoint.pt")] and not [i for i in visual if "wave44k" in i]
-    assert "results/features/demo/wave44k/demo01.parquet" in _job_inputs(out, "results/predictions/demo/wal_audio/fold1/repeat0.parquet")
+    assert "results/features/demo/wave44k/demo01.parquet" in dry_run_inputs(out, "results/predictions/demo/wal_audio/fold1/repeat0.parquet")
     assert "results/tables/demo/waligora_table1.md" in out
 
 
@@ -251,7 +236,7 @@ def test_the_small_config_dry_runs_as_shipped(tmp_path):
                                                                            "extract_audio", "detect_faces", "demo_session")}
     # the 6 x 30 s demo sessions are short: one shard job each for generation, the waveform store and face detection
     assert per_rule == {"train_sequence_fold": 3, "waligora_table1": 1, "extract_audio": 1, "detect_faces": 1, "demo_session": 1}, out
-    inputs = _job_inputs(out, "results/predictions/demo/wal_jmt/foldofficial/repeat0.parquet")
+    inputs = dry_run_inputs(out, "results/predictions/demo/wal_jmt/foldofficial/repeat0.parquet")
     assert [i for i in inputs if i.endswith("checkpoint.pt")] == [f"results/models/demo/{m}/foldofficial/repeat0/checkpoint.pt"
                                                                    for m in ("wal_visual", "wal_audio")]
 
