@@ -731,11 +731,12 @@ def per_session_shards(ds, rule, script, plan, env, unit=None, threads=1, mem_mb
     script_sha = hashlib.sha256((Path(workflow.basedir) / "scripts" / script).read_bytes()).hexdigest()
     extra = {"segmenter": unit} if unit else {}
     jobs = []
+    unit_part = f"{unit}_" if unit else ""
     for k, members in plan.items():
         wcs = [session_wc(ds, s, **extra) for s in members]
         jobs_of = [PER_SESSION[rule](wc) for wc in wcs]
         jobs.append(SimpleNamespace(
-            name=f"{rule}_shard_{ds}_{unit + '_' if unit else ''}{k}", dataset=ds, sessions=list(members),
+            name=f"{rule}_shard_{ds}_{unit_part}{k}", dataset=ds, sessions=list(members),
             input={"files": [f for j in jobs_of for f in j.input.values()]}, output=[f for j in jobs_of for f in (j.output.values() if isinstance(j.output, dict) else j.output)],
             params={"script": script, "script_sha256": script_sha,
                     "members": [{"input": j.input, "output": j.output, "params": j.params, "wildcards": vars(wc), "log": j.log}
