@@ -64,22 +64,21 @@ def spectrogram_frames(table: pd.DataFrame, frame_no: np.ndarray, hop: float, cl
             signal[r * n:(r + 1) * n] = chunk
     k, c = clip_frames, columns_per_frame(clip_frames)
     span = clip_samples(sr)
-    x = np.zeros((len(frame_no), N_MELS, c), dtype=np.float32)
-    mask = np.zeros(len(frame_no), dtype=bool)
-    clip_of = frame_no // k
-    last = int(frame_no.max(initial=-1)) + 1
+    last = len(frame_no)  # frames are 0..last-1 (checked above): clip c holds frames c·k … min(c·k + k, last) − 1
+    x = np.zeros((last, N_MELS, c), dtype=np.float32)
+    mask = np.zeros(last, dtype=bool)
     specs = {}
-    for clip in np.unique(clip_of):
-        first, stop = int(clip) * k, min(int(clip) * k + k, last)
+    for clip in range(math.ceil(last / k)):
+        first, stop = clip * k, min(clip * k + k, last)
         if not have[first:stop].all():
             continue
         lo = int(round((first + k / 2) * n - span / 2))
         seg = np.zeros(span, dtype=np.float32)
         a, b = max(lo, 0), min(lo + span, len(signal))
         seg[a - lo:b - lo] = signal[a:b]
-        specs[int(clip)] = log_mel(seg, sr, normalise=False)
-        if specs[int(clip)].shape != (N_MELS, SPECTROGRAM_FRAMES):
-            raise ValueError(f"{where}: a clip's spectrogram is {specs[int(clip)].shape}, not ({N_MELS}, {SPECTROGRAM_FRAMES}) "
+        specs[clip] = log_mel(seg, sr, normalise=False)
+        if specs[clip].shape != (N_MELS, SPECTROGRAM_FRAMES):
+            raise ValueError(f"{where}: a clip's spectrogram is {specs[clip].shape}, not ({N_MELS}, {SPECTROGRAM_FRAMES}) "
                              f"(sample rate {sr} Hz)")
     if specs:
         stacked = np.stack(list(specs.values()))
@@ -87,11 +86,10 @@ def spectrogram_frames(table: pd.DataFrame, frame_no: np.ndarray, hop: float, cl
     for clip, spec in specs.items():
         padded = np.zeros((N_MELS, k * c), dtype=np.float32)
         padded[:, :SPECTROGRAM_FRAMES] = (spec - mean) / std
-        first = clip * k
-        for f in np.flatnonzero(clip_of == clip):
-            j = int(frame_no[f]) - first
-            x[f] = padded[:, j * c:(j + 1) * c]
-            mask[f] = True
+        first, stop = clip * k, min(clip * k + k, last)
+        for j in range(stop - first):
+            x[first + j] = padded[:, j * c:(j + 1) * c]
+        mask[first:stop] = True
     return x, mask
 
 
