@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from affectflow.models.late_fusion import report, sentences, training
+from affectflow.models.late_fusion import combinations, report, sentences, training
 from affectflow.text import corpora, encoders, lexicons
 
 KINDS = ["knn", "ff", "svr", "xgb", "lgbm", "ff_mt"]
@@ -54,7 +54,7 @@ def main(argv=None) -> None:
     dims = corpus.dimensions
     scores, infos = sentences.run(table, columns, dims, args.models.split(","), training.Tuner(trials=args.trials, folds=5))
     t_models = time.perf_counter() - t0 - t_features
-    combos = report.combinations(list(columns))
+    combos = combinations.combinations(list(columns))
     grid = report.grid_table(scores)
     t1 = report.table1(grid, dims, combos)
     out = Path(args.out)

@@ -7,7 +7,7 @@ import pytest
 
 from affectflow.core import config, store
 from affectflow.evaluation import metrics
-from affectflow.models.late_fusion import inputs, models, pipeline, report, segment_tables, training
+from affectflow.models.late_fusion import combinations, inputs, models, pipeline, report, segment_tables, training
 from late_fusion_corpus import DIMS, make_corpus, write_predictions
 
 OFFICIAL = {0: "train", 1: "train", 2: "train", 3: "devel", 4: "test", 5: "test"}
@@ -65,7 +65,7 @@ def test_fused_model_beats_every_unimodal_one_on_the_planted_dimensions(tmp_path
     planted = {"audio": {"arousal": 0.7, "valence": 0.1}, "text": {"valence": 0.7, "arousal": 0.1}, "face": {"arousal": 0.45, "valence": 0.45}}
     modalities = {name: [{"avec": str(write_predictions(tmp_path, roots, manifest, name, strength, seed=seed + 1))}]
                   for seed, (name, strength) in enumerate(planted.items())}
-    combos = report.combinations(list(modalities))
+    combos = combinations.combinations(list(modalities))
     assert combos == ["audio", "text", "face", "audio+text", "audio+face", "text+face", "audio+text+face"]
     scores = {c: fuse(roots, manifest, modalities, ["svr"], c.split("+"), unit={"kind": "frames", "frame_step": 3})[1] for c in combos}
     table = report.table1(report.grid_table(scores), DIMS, combos).set_index("modalities")
@@ -393,11 +393,11 @@ def test_ccc_aware_output_scaling_undoes_the_shrinkage_of_a_smoothing_regressor(
 
 
 def test_the_documented_cost_model_counts_the_fits_and_each_runs_every_modality_alone(tmp_path):
-    assert report.combinations(["a", "b", "c"], "each") == ["a", "b", "c", "a+b+c"]
-    assert len(report.combinations([f"m{i}" for i in range(9)], "each")) == 10
-    assert len(report.combinations([f"m{i}" for i in range(9)])) == 511
+    assert combinations.combinations(["a", "b", "c"], "each") == ["a", "b", "c", "a+b+c"]
+    assert len(combinations.combinations([f"m{i}" for i in range(9)], "each")) == 10
+    assert len(combinations.combinations([f"m{i}" for i in range(9)])) == 511
     with pytest.raises(ValueError, match="'some'; expected 'all' or 'each'"):
-        report.combinations(["a"], "some")
+        combinations.combinations(["a"], "some")
     roots, manifest = make_corpus(tmp_path, n_speakers=6, sessions_per_speaker=1, duration_s=6)
     system = write_predictions(tmp_path, roots, manifest, "system", {"arousal": 0.8, "valence": 0.8})
     _, _, info = fuse(roots, manifest, {"x": [{"avec": str(system)}]}, ["knn", "mean", "ff_mt"], folds=3, trials=2,

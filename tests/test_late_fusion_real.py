@@ -12,7 +12,7 @@ import pytest
 
 from affectflow import datasets, extractors
 from affectflow.core import labels, media, store
-from affectflow.models.late_fusion import pipeline, report
+from affectflow.models.late_fusion import combinations, pipeline, report
 from conftest import shared_data
 
 EGEMAPS_CLIP = {"kind": "opensmile", "feature_set": "eGeMAPSv02", "level": "functionals", "window_s": None}
@@ -55,7 +55,7 @@ def test_late_fusion_runs_on_real_emodb_speech_and_writes_table1(tmp_path):
     assert manifest["speaker"].nunique() == 10 and len(manifest) == 50
     fusion = {"modalities": FEATURE_GROUPS, "models": ["svr", "knn"], "trials": 3, "folds": 5, "standardise": "speaker",
               "emotion_targets": EMOTION_TARGETS}
-    combos = report.combinations(list(FEATURE_GROUPS))
+    combos = combinations.combinations(list(FEATURE_GROUPS))
     scores, infos = {}, {}
     for combo in combos:
         _, scores[combo], infos[combo] = pipeline.run_combination("emodb", manifest, fusion, combo.split("+"), DIMS, roots=roots)
@@ -88,7 +88,7 @@ def test_late_fusion_of_three_text_representations_on_emobank_writes_a_vad_table
                                                        "minilm": encoders.TransformerEmbedder("all-MiniLM-L6-v2")})
     dims = corpus.dimensions
     scores, infos = sentences.run(table, columns, dims, ["svr", "knn", "ff_mt"], training.Tuner(trials=3, folds=5))
-    combos = report.combinations(list(columns))
+    combos = combinations.combinations(list(columns))
     assert infos["vader"]["split"].startswith("official partitions") and infos["vader"]["n_rows"] == 800
     grid = report.grid_table(scores)
     t1 = report.table1(grid, dims, combos)

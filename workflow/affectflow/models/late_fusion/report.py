@@ -1,26 +1,15 @@
-"""Modality combinations and the paper's Table 1: best model per dimension and combination."""
+"""The paper's Table 1: best model per dimension and combination."""
 from __future__ import annotations
 
-import itertools
 from pathlib import Path
 
 import pandas as pd
 
 from ...core.store import atomic_path
 from ...evaluation import plots, tables
+from .combinations import SEP
 
-SEP = "+"
 BEST_INPUT_ROW = "best single input"
-
-
-def combinations(modalities: list[str], which: str = "all") -> list[str]:
-    """Table 1's rows: ``all`` — every non-empty subset, unimodal first, then pairs, …;
-    ``each`` — every modality alone and all of them together (n + 1 jobs instead of 2^n − 1)."""
-    if which == "each":
-        return list(dict.fromkeys([*modalities, SEP.join(modalities)]))
-    if which != "all":
-        raise ValueError(f"fusion combinations: {which!r}; expected 'all' or 'each'")
-    return [SEP.join(c) for r in range(1, len(modalities) + 1) for c in itertools.combinations(modalities, r)]
 
 
 def caption(variance: str, split: str, selection: str = "cv") -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ...text import corpora
-from . import report, training
+from . import combinations, training
 
 
 def document_of(sentence_id: str) -> str:
@@ -40,7 +40,7 @@ def run(table: pd.DataFrame, columns: dict[str, list[str]], dims: list[str], kin
         tuner: training.Tuner) -> tuple[dict[str, pd.DataFrame], dict[str, dict]]:
     """Every combination of the representations: ``(scores, infos)`` keyed by combination (Table 1 order)."""
     scores, infos = {}, {}
-    for combo in report.combinations(list(columns)):
-        cols = [c for m in combo.split(report.SEP) for c in columns[m]]
+    for combo in combinations.combinations(list(columns)):
+        cols = [c for m in combo.split(combinations.SEP) for c in columns[m]]
         _, scores[combo], infos[combo] = training.run(table, cols, dims, kinds, tuner)
     return scores, infos
