@@ -1,9 +1,10 @@
 """The session manifest shared by every stage."""
 from __future__ import annotations
 
+import os
+
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 import pandas as pd
 
@@ -89,12 +90,17 @@ def normalise(table: pd.DataFrame, dataset: str) -> pd.DataFrame:
 
 def check_files(manifest: Manifest, columns=("video", "audio", "transcript", "labels")) -> None:
     """Raise one error listing every referenced file that does not exist."""
+    table = manifest.table
+    exists = {}  # a file named by several columns or sessions (audio = video) is checked once
     missing = []
-    for _, row in manifest.table.iterrows():
+    values = {col: table[col].tolist() for col in columns}
+    for i, session in enumerate(table["session"].tolist()):
         for col in columns:
-            path = row[col]
-            if path and not Path(path).exists():
-                missing.append(f"  session {row['session']}: {col} file not found: {path}")
+            path = values[col][i]
+            if path and path not in exists:
+                exists[path] = os.path.exists(path)
+            if path and not exists[path]:
+                missing.append(f"  session {session}: {col} file not found: {path}")
     if missing:
         more = f"\n  … and {len(missing) - 20} more" if len(missing) > 20 else ""
         raise DatasetError(f"dataset '{manifest.dataset}': {len(missing)} missing file(s):\n" + "\n".join(missing[:20]) + more)
