@@ -25,5 +25,5 @@ include: "rules/temporal_aggregation.smk"
 
 rule all:
     input:
-        all_targets(),
+        wired(all_targets()),
     default_target: True

@@ -19,7 +19,7 @@ from affectflow.evaluation import folds, report_categories
 from affectflow.extractors import modality_of
 from affectflow.models import E2E_KINDS, FOLD_KINDS, FRAME_KINDS, SEQUENCE_KINDS, WALIGORA_KINDS
 from affectflow.models.late_fusion import inputs as late_fusion_inputs_mod
-from affectflow.models.late_fusion import report as late_fusion_report
+from affectflow.models.late_fusion import combinations as late_fusion_combos
 
 min_version("9.0")
 
@@ -244,7 +244,7 @@ def dataset_late_fusions(dataset):
 
 def late_fusion_combinations(fusion):
     cfg = config["fusions"][fusion]
-    return late_fusion_report.combinations(list(cfg["modalities"]), cfg.get("combinations", "all"))
+    return late_fusion_combos.combinations(list(cfg["modalities"]), cfg.get("combinations", "all"))
 
 
 def late_fusion_shift_searched(fusion):
@@ -266,7 +266,7 @@ def late_fusion_table_outputs(dataset, fusion):
 def late_fusion_params(wildcards):
     """The fusion config restricted to one combination's modalities: other modalities' edits do not re-run it."""
     cfg = dict(config["fusions"][wildcards.fusion])
-    cfg["modalities"] = {m: cfg["modalities"][m] for m in wildcards.combination.split(late_fusion_report.SEP)}
+    cfg["modalities"] = {m: cfg["modalities"][m] for m in wildcards.combination.split(late_fusion_combos.SEP)}
     return cfg
 
 
@@ -761,6 +761,44 @@ def all_shard_jobs():
 def shard_jobs(script):
     """The shard jobs of every dataset that run ``script`` (rules/shards.smk makes each a rule)."""
     return [j for j in all_shard_jobs() if j.script == f"../scripts/{script}"]
+
+
+_SHARD_OUTPUTS = {}
+
+
+def shard_output_index():
+    """Output file -> (shard rule, position in its output list), over every shard job."""
+    if not _SHARD_OUTPUTS:
+        for job in all_shard_jobs():
+            outputs = job.output.values() if isinstance(job.output, dict) else job.output
+            _SHARD_OUTPUTS.update((f, (job.name, i)) for i, f in enumerate(outputs))
+    return _SHARD_OUTPUTS
+
+
+def wired(files):
+    """``files`` (a path, a list of them, or a dict of either) with every output of an already
+    defined shard rule replaced by that rule's own output (``rules.<shard>.output[i]``).
+    Snakemake then knows the producer of such an input when the rule is defined; otherwise it
+    matches every requested file against every candidate rule's outputs, compiling a regular
+    expression per declared output: ~40% of a 10,000-clip dry run (docs/benchmarks.md)."""
+    if isinstance(files, dict):
+        return {k: wired(v) for k, v in files.items()}
+    if isinstance(files, (list, tuple)):
+        return [wired(f) for f in files]
+    producer = shard_output_index().get(files)
+    if producer is None or not rules.has(producer[0]):
+        return files
+    return getattr(rules, producer[0]).output[producer[1]]
+
+
+def shard_inputs(job):
+    """A shard rule's input files, one flat unnamed list, wired. Flat because Snakemake keeps an
+    input's producer rule only for unnamed inputs (not for the items of a named list); the shard
+    scripts take each session's files from their params."""
+    files = []
+    for value in job.input.values():
+        files += value if isinstance(value, list) else [value]
+    return wired(files)
 
 
 def unsharded_sessions(rule):

@@ -3,16 +3,18 @@
 # extract_text, grid_labels, segment_session). Their outputs name no wildcards, so Snakemake
 # prefers them over the per-session rule for those files; every other session keeps its own job.
 # One loop per script: `script:` is evaluated when the job runs (the loop variable would be the
-# last job's by then), so each loop names its script literally.
+# last job's by then), so each loop names its script literally. Producers come first (the demo's
+# sessions and transcripts, then face detection, then the extractors) so that a shard's inputs can
+# name the shard rule that writes them (`wired`, rules/common.smk).
 
 
-for _job in shard_jobs("extract_shard.py"):
+for _job in shard_jobs("session_shard.py"):
 
     rule:
         name:
             _job.name
         input:
-            **_job.input,
+            shard_inputs(_job),
         output:
             _job.output,
         params:
@@ -26,7 +28,7 @@ for _job in shard_jobs("extract_shard.py"):
         conda:
             _job.env
         script:
-            "../scripts/extract_shard.py"
+            "../scripts/session_shard.py"
 
 
 for _job in shard_jobs("detect_faces_shard.py"):
@@ -35,7 +37,7 @@ for _job in shard_jobs("detect_faces_shard.py"):
         name:
             _job.name
         input:
-            **_job.input,
+            shard_inputs(_job),
         output:
             _job.output,
         params:
@@ -52,13 +54,13 @@ for _job in shard_jobs("detect_faces_shard.py"):
             "../scripts/detect_faces_shard.py"
 
 
-for _job in shard_jobs("session_shard.py"):
+for _job in shard_jobs("extract_shard.py"):
 
     rule:
         name:
             _job.name
         input:
-            **_job.input,
+            shard_inputs(_job),
         output:
             _job.output,
         params:
@@ -72,4 +74,4 @@ for _job in shard_jobs("session_shard.py"):
         conda:
             _job.env
         script:
-            "../scripts/session_shard.py"
+            "../scripts/extract_shard.py"

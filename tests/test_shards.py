@@ -265,3 +265,44 @@ def test_shards_are_automatic_for_short_clips_and_switched_off_by_false(tmp_path
         expected = {f"extract_audio_shard_few_egemaps_func_{k}": 1 for k in plan}
         expected |= {"extract_audio": 3 - sum(map(len, plan.values()))} if sum(map(len, plan.values())) < 3 else {}
     assert counts == expected
+
+
+def test_shard_inputs_and_targets_name_the_shard_rule_that_writes_them(tmp_path):
+    """`wired` (rules/common.smk): an input or target a shard writes is that shard rule's own output,
+    so Snakemake knows its producer without matching the path against every rule's outputs (the
+    match compiles one regular expression per declared output: ~a quarter of a 10,000-clip dry run,
+    benchmarks/clip_corpus.py). Checked on the rules Snakemake builds from the Snakefile."""
+    from snakemake.api import SnakemakeApi
+    from snakemake.settings.types import OutputSettings, ResourceSettings
+
+    (tmp_path / "media").mkdir()
+    rows = ["session,speaker,partition,video,audio,transcript,duration_s"]
+    for i in range(12):
+        for ext in ("mp4", "words.json"):
+            (tmp_path / f"media/c{i:02d}.{ext}").write_bytes(b"")
+        rows.append(f"c{i:02d},spk{i % 3},train,media/c{i:02d}.mp4,media/c{i:02d}.mp4,media/c{i:02d}.words.json,2.5")
+    (tmp_path / "corpus.csv").write_text("\n".join(rows) + "\n")
+    cfg = yaml.safe_load((REPO / "config.yaml").read_text())
+    cfg["datasets"] = {"clips": {"adapter": "csv", "options": {"path": "corpus.csv"}, "hop_s": 0.1,
+                                 "features": ["egemaps_func", "face_expression", "vader"], "models": [], "segments": [],
+                                 "fusions": [], "shards": {"max_session_s": 6, "target_s": 12}}}
+    cfg.pop("fusions")
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(cfg))
+    with contextlib.chdir(tmp_path), SnakemakeApi(OutputSettings()) as api:
+        workflow = api.workflow(resource_settings=ResourceSettings(cores=1), snakefile=REPO / "Snakefile",
+                                workdir=tmp_path)._workflow
+        rules = {r.name: r for r in workflow.rules}
+        producers = {str(f): r.name for r in rules.values() if "_shard_" in r.name for f in r.output}
+
+        def named(rule):
+            return {str(f): rule_name for f, rule_name in rules[rule].dependencies.items()}
+
+        plan = shards.plan({f"c{i:02d}": 2.5 for i in range(12)}, 6, 12)
+        assert len(plan) >= 2
+        targets = {f"{R}/features/clips/{ex}/{s}.parquet" for ex in ("egemaps_func", "face_expression", "vader")
+                   for members in plan.values() for s in members}
+        assert {f: r for f, r in named("all").items() if f in targets} == {f: producers[f] for f in targets}
+        for k, members in plan.items():
+            caches = {f"{R}/faces/clips/blazeface/{s}.{ext}" for s in members for ext in ("parquet", "crops.npz")}
+            assert named(f"extract_face_shard_clips_face_expression_{k}") == {f: f"detect_faces_shard_clips_blazeface_{k}"
+                                                                              for f in caches}
