@@ -260,3 +260,28 @@ def test_sgd_with_momentum_and_weight_decay_is_the_configured_optimiser_and_lear
     seed_everything(cfg.seed)
     res = fit(_Linear(), data, cfg)
     assert res.best_score > 0.6, res.history.to_string()
+
+
+@pytest.mark.parametrize("schedule", ["onecycle", "cosine"])
+def test_an_lr_schedule_steps_every_batch_over_max_epochs_and_still_learns(corpus, schedule):
+    from affectflow.models.sequence.train import make_optimiser, make_scheduler
+
+    cfg = TrainConfig(sequence_length=50, batch_size=8, learning_rate=0.03, lr_schedule=schedule, max_epochs=10, patience=10, loss="ccc")
+    lrs, opt = [], make_optimiser(_Linear().parameters(), cfg)
+    sched = make_scheduler(opt, cfg, steps_per_epoch=5)
+    for _ in range(50):
+        lrs.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    peak = int(np.argmax(lrs))
+    if schedule == "onecycle":  # from peak / 25 up to the peak at 30 % of the steps, then down to ~peak / 10^4
+        assert lrs[0] == pytest.approx(0.03 / 25) and 13 <= peak <= 15 and max(lrs) == pytest.approx(0.03, rel=1e-3)
+        assert lrs[-1] < 0.03 / 100
+    else:
+        assert peak == 0 and lrs[0] == 0.03 and lrs[-1] < 0.03 / 100 and lrs[25] == pytest.approx(0.015, rel=0.05)
+    seed_everything(0)
+    res = fit(_Linear(), load(corpus), cfg)
+    assert res.history["lr"].iloc[-1] < res.history["lr"].max() / 10, res.history.to_string()
+    assert res.best_score > 0.6, res.history.to_string()
+    with pytest.raises(ValueError, match="unknown lr_schedule 'step'"):
+        TrainConfig(lr_schedule="step")

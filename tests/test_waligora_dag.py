@@ -234,8 +234,8 @@ def test_the_small_config_dry_runs_as_shipped(tmp_path):
     jobs = {rule: int(n) for rule, n in re.findall(r"^(\w+)\s+(\d+)$", out, re.MULTILINE)}
     per_rule = {r: sum(n for j, n in jobs.items() if j.startswith(r)) for r in ("train_sequence_fold", "waligora_table1",
                                                                            "extract_audio", "detect_faces", "demo_session")}
-    # the 6 x 30 s demo sessions are short: one shard job each for generation, the waveform store and face detection
-    assert per_rule == {"train_sequence_fold": 3, "waligora_table1": 1, "extract_audio": 1, "detect_faces": 1, "demo_session": 1}, out
+    # the 8 x 60 s demo sessions run in two shard jobs each for generation, the waveform store and face detection
+    assert per_rule == {"train_sequence_fold": 3, "waligora_table1": 1, "extract_audio": 2, "detect_faces": 2, "demo_session": 2}, out
     inputs = dry_run_inputs(out, "results/predictions/demo/wal_jmt/foldofficial/repeat0.parquet")
     assert [i for i in inputs if i.endswith("checkpoint.pt")] == [f"results/models/demo/{m}/foldofficial/repeat0/checkpoint.pt"
                                                                    for m in ("wal_visual", "wal_audio")]
@@ -315,3 +315,77 @@ def test_standardise_session_feeds_the_visual_branch_z_scored_crops_and_a_mismat
         kinetics(batch["x"], batch["mask"])
     with pytest.raises(ValueError, match="standardise must be 'none' or 'session'"):
         load(corpus, "v", {"v": {**_tiny()["v"], "standardise": "speaker"}})
+
+
+MOUTH_SESSIONS = {"m1": ("spkA", "train"), "m2": ("spkB", "train"), "m3": ("spkC", "devel"), "m4": ("spkD", "test")}
+
+
+def _mouth_corpus(root, n=512, size=24, seed=0):
+    """The demo's valence cue, planted: each speaker is a face texture of its own (random, colour-shifted; spkB
+    and spkD mirrored) with a dark mouth line whose corners the frame's valence lifts (> 0) or lowers (< 0) by
+    up to 2 px, sub-pixel, plus noise in the cue (sd 0.1) and in the pixels (sd 4 grey levels). Valence:
+    smoothed noise in [-1, 1], per session."""
+    from scipy.ndimage import gaussian_filter, gaussian_filter1d
+
+    rng = np.random.default_rng(seed)
+    t0 = np.round(np.arange(n) * HOP, 6)
+    rows = np.arange(size)[:, None]
+    for k, (s, (speaker, part)) in enumerate(MOUTH_SESSIONS.items()):
+        face = gaussian_filter(rng.uniform(60, 200, (size, size, 3)), (1.5, 1.5, 0)) * rng.uniform(0.8, 1.2, 3)
+        valence = gaussian_filter1d(rng.standard_normal(n), 6)
+        valence /= np.abs(valence).max()
+        cue = np.clip(valence + 0.1 * gaussian_filter1d(rng.standard_normal(n), 3) / 0.32, -1, 1)
+        crops = np.empty((n, size, size, 3), np.uint8)
+        for i, v in enumerate(cue):
+            img = face.copy()
+            for x0, x1, lift in ((5, 9, 2 * v), (9, 15, 0.0), (15, 19, 2 * v)):  # corner, middle, corner
+                line = np.clip(1 - np.abs(rows - (15 - lift)), 0, 1)  # one pixel high at a sub-pixel row
+                img[:, x0:x1] *= (1 - 0.6 * line)[:, :, None]
+            crops[i] = np.clip(img + rng.normal(0, 4, img.shape), 0, 255)
+        if k % 2:
+            crops = crops[:, :, ::-1].copy()
+        path = root / "faces" / "toy" / "det" / f"{s}.parquet"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        writer = face_cache.CropWriter(face_cache.crops_path_for(path))
+        writer.add(crops)
+        writer.close()
+        faces = pd.DataFrame({"session": s, "t_start": t0, "t_end": t0 + HOP, "frame_index": np.arange(n), "face_found": True})
+        store.write(faces, path, store.provenance(extractor="det", extractor_version="t", dataset="toy", session=s, params={},
+                                                  extra={"crops": {"path": face_cache.crops_path_for(path).name,
+                                                                   "sha256": store.sha256_file(face_cache.crops_path_for(path))}}))
+        labels = pd.DataFrame({"session": s, "t_start": t0, "t_end": np.round(t0 + HOP, 6), "valence": valence, "label_valid": True})
+        store.write(labels, root / "labels" / "toy" / f"{s}.parquet", _record("labels", s))
+    return pd.DataFrame({"session": list(MOUTH_SESSIONS), "speaker": [v[0] for v in MOUTH_SESSIONS.values()],
+                         "partition": [v[1] for v in MOUTH_SESSIONS.values()]})
+
+
+def _test_valence(root, manifest, visual):
+    from affectflow.core.config import model_defaults
+
+    cfg = model_defaults(visual)
+    data = raw.load("toy", manifest, waligora.raw_spec("v", {"v": cfg}), ["valence"], root / "labels", root / "features", root / "faces")
+    train = TrainConfig.from_dict(cfg, seed=0)
+    seed_everything(0)
+    model = run.build("v", {"v": cfg}, data.input_dims, 1)
+    fit(model, data, train)
+    test = data.partition("test")
+    return dev_scores(test, predict(model, test, train), ["valence"], "pooled", "population")["valence"]
+
+
+def test_the_shipped_visual_training_learns_a_mouth_cue_across_speakers_of_different_looks(tmp_path):
+    """The demo's visual branch from scratch (issue 18): the training settings of .test/config-waligora.yaml's
+    wal_visual (one-cycle Adam at peak 1e-2, session-standardised crops, light dropout) learn a planted mouth
+    cue on two training speakers and carry it to a third, mirrored, look; the settings before (constant Adam
+    1e-3) learn far less in the same 15 epochs. Sizes are cut (20 px from 24, 512 frames a session; 384 frames or
+    12 epochs are too few for either)."""
+    manifest = _mouth_corpus(tmp_path)
+    shipped = yaml.safe_load((REPO / ".test/config-waligora.yaml").read_text())["models"]["wal_visual"]
+    training = {k: shipped[k] for k in ("standardise", "optimiser", "learning_rate", "lr_schedule", "momentum", "nesterov", "weight_decay",
+                                        "dropout", "batch_size", "width") if k in shipped}
+    assert training["lr_schedule"] == "onecycle" and training["standardise"] == "session"
+    tiny = {"kind": "waligora_visual", "faces": "det", "image_size": 20, "crop_from": 24, "folds": 0, "repeats": 1, "max_epochs": 15,
+            "patience": 15}
+    learned = _test_valence(tmp_path, manifest, {**tiny, **training})
+    before = _test_valence(tmp_path, manifest, {**tiny, **training, "learning_rate": 0.001, "lr_schedule": "constant"})
+    # measured: 0.66 against 0.12 (another corpus seed: 0.70 against 0.31)
+    assert learned > 0.5 and learned - before > 0.3, (learned, before)

@@ -35,6 +35,7 @@ from .losses import LOSSES
 
 log = logging.getLogger(__name__)
 OPTIMISERS = ("adam", "sgd")
+LR_SCHEDULES = ("constant", "onecycle", "cosine")
 
 
 @dataclass
@@ -53,6 +54,7 @@ class TrainConfig:
     selection: str = "per_sequence"
     variance: str = "population"
     grad_clip: float | None = None
+    lr_schedule: str = "constant"
     seed: int = 0
     device: str = "auto"
     train_partitions: list[str] = field(default_factory=lambda: ["train"])
@@ -63,6 +65,8 @@ class TrainConfig:
             raise ValueError(f"unknown loss '{self.loss}'; known: {sorted(LOSSES)}")
         if self.selection not in metrics.AGGREGATIONS:
             raise ValueError(f"unknown selection '{self.selection}'; known: {metrics.AGGREGATIONS}")
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise ValueError(f"unknown lr_schedule '{self.lr_schedule}'; known: {LR_SCHEDULES}")
         if self.optimiser not in OPTIMISERS:
             raise ValueError(f"unknown optimiser '{self.optimiser}'; known: {OPTIMISERS}")
         if self.optimiser == "adam" and (self.momentum or self.nesterov):
@@ -195,6 +199,21 @@ def optimiser_groups(model: SequenceModel, cfg: TrainConfig) -> list[dict]:
             for g in model.parameter_groups()]
 
 
+def make_scheduler(optimiser: torch.optim.Optimizer, cfg: TrainConfig, steps_per_epoch: int):
+    """Per-step learning-rate schedule over ``max_epochs`` (early stopping may end it sooner), or None.
+
+    ``onecycle``: torch's OneCycleLR, each group's ``lr`` as its peak (warm-up over the first 30 % of
+    the steps from peak / 25, then cosine annealing to peak / 10^4; Adam's beta1 / SGD's momentum
+    cycle inversely). ``cosine``: cosine annealing from ``lr`` to 0 over all steps."""
+    total = max(1, steps_per_epoch * cfg.max_epochs)
+    if cfg.lr_schedule == "onecycle":
+        return torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=[g["lr"] for g in optimiser.param_groups], total_steps=total,
+                                                   cycle_momentum=cfg.optimiser == "adam" or cfg.momentum > 0)
+    if cfg.lr_schedule == "cosine":
+        return torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, T_max=total)
+    return None
+
+
 def fit(model: SequenceModel, data: SequenceData, cfg: TrainConfig, checkpoint: str | Path | None = None,
         checkpoint_info: dict | None = None) -> TrainResult:
     """Train with ``cfg.optimiser`` (Adam or SGD) on the train partitions, keep the epoch with the best dev score.
@@ -215,6 +234,8 @@ def fit(model: SequenceModel, data: SequenceData, cfg: TrainConfig, checkpoint: 
     groups = optimiser_groups(model, cfg)
     params = [p for g in groups for p in g["params"]]
     optimiser = make_optimiser(groups, cfg)
+    steps_per_epoch = len(_loader(train, cfg, shuffle=False, hop=cfg.training_hop))
+    scheduler = make_scheduler(optimiser, cfg, steps_per_epoch)
     loss_fn = LOSSES[cfg.loss]
     best = {"score": -np.inf, "epoch": -1, "state": None, "scores": {}}
     history, waited = [], 0
@@ -233,6 +254,8 @@ def fit(model: SequenceModel, data: SequenceData, cfg: TrainConfig, checkpoint: 
             if cfg.grad_clip:
                 torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip)
             optimiser.step()
+            if scheduler is not None:
+                scheduler.step()
             losses.append(loss.item())
         scores = dev_scores(dev, predict(model, dev, cfg), data.dims, cfg.selection, cfg.variance)
         score = _score(scores)
@@ -246,7 +269,8 @@ def fit(model: SequenceModel, data: SequenceData, cfg: TrainConfig, checkpoint: 
         elif after_warmup:
             waited += 1
         history.append({"epoch": epoch, "train_loss": float(np.mean(losses)), **{f"dev_ccc_{d}": v for d, v in scores.items()},
-                        "dev_score": score, "selectable": eligible, "best": improved, "seconds": seconds, "cpu_seconds": cpu_seconds})
+                        "dev_score": score, "selectable": eligible, "best": improved, "lr": optimiser.param_groups[0]["lr"],
+                        "seconds": seconds, "cpu_seconds": cpu_seconds})
         log.info("epoch %d/%d  train %s %.4f  dev CCC %s  %.2fs%s%s", epoch + 1, cfg.max_epochs, cfg.loss, history[-1]["train_loss"],
                  " ".join(f"{d}={v:.4f}" for d, v in scores.items()), seconds, "" if after_warmup else "  (warm-up)", "  *" if improved else "")
         if after_warmup and waited >= cfg.patience:
