@@ -780,7 +780,7 @@ def wired(files):
     defined shard rule replaced by that rule's own output (``rules.<shard>.output[i]``).
     Snakemake then knows the producer of such an input when the rule is defined; otherwise it
     matches every requested file against every candidate rule's outputs, compiling a regular
-    expression per declared output: ~40% of a 10,000-clip dry run (docs/benchmarks.md)."""
+    expression per declared output: ~a quarter of a 10,000-clip dry run (docs/benchmarks.md)."""
     if isinstance(files, dict):
         return {k: wired(v) for k, v in files.items()}
     if isinstance(files, (list, tuple)):
