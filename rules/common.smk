@@ -776,19 +776,17 @@ def shard_output_index():
 
 
 def wired(files):
-    """``files`` (a path, a list of them, or a dict of either) with every output of an already
-    defined shard rule replaced by that rule's own output (``rules.<shard>.output[i]``).
-    Snakemake then knows the producer of such an input when the rule is defined; otherwise it
-    matches every requested file against every candidate rule's outputs, compiling a regular
-    expression per declared output: ~a quarter of a 10,000-clip dry run (docs/benchmarks.md)."""
-    if isinstance(files, dict):
-        return {k: wired(v) for k, v in files.items()}
-    if isinstance(files, (list, tuple)):
-        return [wired(f) for f in files]
-    producer = shard_output_index().get(files)
-    if producer is None or not rules.has(producer[0]):
-        return files
-    return getattr(rules, producer[0]).output[producer[1]]
+    """``files`` with every output of an already defined shard rule replaced by that rule's own
+    output (``rules.<shard>.output[i]``). Snakemake then knows the producer of such an input when the
+    rule is defined; otherwise it matches every requested file against every candidate rule's outputs,
+    compiling a regular expression per declared output: ~a quarter of a 10,000-clip dry run
+    (docs/benchmarks.md)."""
+    index = shard_output_index()
+    out = []
+    for f in files:
+        producer = index.get(f)
+        out.append(getattr(rules, producer[0]).output[producer[1]] if producer and rules.has(producer[0]) else f)
+    return out
 
 
 def shard_inputs(job):
