@@ -332,7 +332,7 @@ def test_the_fine_tuning_trace_scores_every_epoch_and_marks_what_early_stopping_
     assert fine_tuning.branches_match(model, models, paths) == {"t": True, "a": True, "v": True}
     cfg = TrainConfig(sequence_length=40, batch_size=8, learning_rate=0.01, max_epochs=4, patience=4, loss="ccc",
                       selection="pooled", seed=0)
-    untrained = fine_tuning.pooled_ccc(model, data.partition("test"), cfg)
+    untrained = list(fine_tuning.pooled_ccc(model, data.partition("test"), cfg, data.dims).values())
     result, table = fine_tuning.trace(model, data, cfg)
     assert table["epochs"].tolist() == [0, 1, 2, 3]
     assert table.loc[0, ["test_arousal", "test_valence"]].tolist() == pytest.approx(untrained)

@@ -27,20 +27,16 @@ import pandas as pd
 import torch
 
 from ...core import config
-from ...evaluation import metrics
 from ..attention_fusion.network import AttentionFusionModel
 from ..sequence import raw as seqraw
 from ..sequence.data import SequenceData
-from ..sequence.train import TrainConfig, TrainResult, fit, predict, seed_everything
+from ..sequence.train import TrainConfig, TrainResult, dev_scores, fit, predict, seed_everything
 from . import model as e2e
 
 
-def pooled_ccc(model, sessions, cfg: TrainConfig) -> list[float]:
+def pooled_ccc(model, sessions, cfg: TrainConfig, dims: list[str]) -> dict[str, float]:
     """CCC per dimension over the labelled frames of ``sessions`` pooled."""
-    out = predict(model, sessions, cfg)
-    n_dims = sessions[0].y.shape[1]
-    return [metrics.ccc(np.concatenate([s.y[s.label_valid, j] for s in sessions]),
-                        np.concatenate([o["pred"][s.label_valid, j] for s, o in zip(sessions, out)])) for j in range(n_dims)]
+    return dev_scores(sessions, predict(model, sessions, cfg), dims, "pooled", cfg.variance)
 
 
 def trace(model, data: SequenceData, cfg: TrainConfig) -> tuple[TrainResult, pd.DataFrame]:
@@ -58,7 +54,7 @@ def trace(model, data: SequenceData, cfg: TrainConfig) -> tuple[TrainResult, pd.
     def score_then_start(epoch):
         row = {"epochs": epoch}
         for part, sessions in (("test", test), ("devel", dev)):
-            row.update({f"{part}_{d}": v for d, v in zip(data.dims, pooled_ccc(model, sessions, cfg))})
+            row.update({f"{part}_{d}": v for d, v in pooled_ccc(model, sessions, cfg, data.dims).items()})
         rows.append(row)
         start(epoch)
 
