@@ -34,6 +34,11 @@ def test_shipped_config_is_valid_and_defaults_are_filled(cfg):
     (lambda c: c["models"]["ridge_egemaps"].update(context_frames=1.5), "at models/ridge_egemaps/context_frames: 1.5 is not of type 'integer'"),
     (lambda c: c.update(seed="0"), "at seed: '0' is not of type 'integer'"),
     (lambda c: c["datasets"].update(x={"adapter": "avec", "options": {"labels_dir": "l"}}), "at datasets/x/options: 'media_dir' is a required property"),
+    # a network per dimension where one network is loaded or fused
+    (lambda c: c["models"]["lucas_fusion_attention"].update(separate_dimensions=True),
+     "models/lucas_fusion_attention/separate_dimensions: a dlstm_fusion fuses its networks' predictions of every dimension"),
+    (lambda c: c["models"][c["models"]["lucas_fusion_attention"]["pretrained"][0]].update(separate_dimensions=True),
+     "trains a network per dimension (separate_dimensions); 'lucas_fusion_attention' loads one network"),
 ])
 def test_bad_config_is_refused_with_the_key_named(cfg, edit, message):
     edit(cfg)

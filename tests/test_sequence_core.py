@@ -285,3 +285,34 @@ def test_an_lr_schedule_steps_every_batch_over_max_epochs_and_still_learns(corpu
     assert res.best_score > 0.6, res.history.to_string()
     with pytest.raises(ValueError, match="unknown lr_schedule 'step'"):
         TrainConfig(lr_schedule="step")
+
+
+def test_separate_dimensions_trains_a_network_per_dimension_each_kept_at_its_own_best_dev_epoch(corpus, tmp_path):
+    root, manifest = corpus
+    from affectflow.core import config
+    from affectflow.models.sequence import run
+    models = {"d": config.model_defaults({"kind": "dlstm", "modalities": {"audio": ["voice"], "video": ["face"]}, "hidden_size": 8,
+                                          "sequence_length": 50, "batch_size": 8, "max_epochs": 12, "patience": 12, "loss": "ccc",
+                                          "repeats": 1, "separate_dimensions": True})}
+    out = {k: tmp_path / f"{k}" for k in ("predictions", "checkpoint", "history", "info")}
+    summary = run.train_repeat(dataset="toy", name="d", models=models, manifest=manifest, dims=["arousal", "valence"], repeat=0, seed=3,
+                               **{k: v for k, v in out.items()}, labels_root=root / "labels", features_root=root / "features")
+    history = pd.read_csv(out["history"])
+    ckpt = load_checkpoint(out["checkpoint"])
+    assert sorted(ckpt["per_dimension"]) == ["arousal", "valence"] and ckpt["dims"] == ["arousal", "valence"]
+    data = load(corpus)
+    table = store.read(out["predictions"])
+    for j, dim in enumerate(["arousal", "valence"]):
+        own = history[history["dimension"] == dim].reset_index(drop=True)
+        assert len(own) == 12 and own[f"dev_ccc_{dim}"].notna().all()
+        assert [c for c in own.dropna(axis=1).columns if c.startswith("dev_ccc_")] == [f"dev_ccc_{dim}"]
+        # each network is kept at the epoch best for its own dimension, not for the mean of both
+        assert ckpt["per_dimension"][dim]["epoch"] == own[f"dev_ccc_{dim}"].idxmax() == summary["best_epochs"][dim] - 1
+        # and the table's column of the dimension is that network's prediction
+        net = run.build("d", models, data.input_dims, 1)
+        net.load_state_dict(ckpt["per_dimension"][dim]["state_dict"])
+        pred = predict(net, data.sessions, TrainConfig(sequence_length=50))
+        np.testing.assert_allclose(table[f"{dim}_pred"].to_numpy(), np.concatenate([p["pred"][:, 0] for p in pred]), atol=1e-5)
+    assert summary["dev_score"] > 0.5, history.to_string()
+    with pytest.raises(ValueError, match="one network per dimension"):
+        load_checkpoint(out["checkpoint"], run.build("d", models, data.input_dims, 2))

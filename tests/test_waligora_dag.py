@@ -161,9 +161,12 @@ def test_the_jmt_loads_both_branch_checkpoints_and_trains_only_the_fusion(corpus
     for name in ("v", "a"):
         torch.manual_seed(ord(name))
         paths[name] = tmp_path / f"{name}.pt"
-        save_checkpoint(paths[name], run.build(name, models, data.input_dims, 2))
+        save_checkpoint(paths[name], run.build(name, models, data.input_dims, 2), dims=["arousal", "valence"])
     torch.manual_seed(99)
     fused = run.build("j", models, data.input_dims, 2, pretrained_checkpoints=paths)
+    # a JMT per dimension (separate_dimensions) fuses the same branches, trained on both dimensions
+    one = run.build("j", models, data.input_dims, 1, pretrained_checkpoints=paths)
+    assert one.fusion.head[-1].out_features == 1 and one.audio.branch.head.out_features == 2
     for name, branch in (("v", fused.visual), ("a", fused.audio)):
         state = torch.load(paths[name], weights_only=False)["state_dict"]
         assert branch.state_dict().keys() == state.keys()

@@ -163,6 +163,11 @@ def check_references(cfg: dict, source: str = "config") -> None:
                     problems.append(f"models/{m}/pretrained: '{p}' has other folds than '{m}' (its checkpoints of the same fold are loaded into '{m}')")
             elif cfg["models"][p]["kind"] != "dlstm":
                 problems.append(f"models/{m}/pretrained: '{p}' is a '{cfg['models'][p]['kind']}' model; only dlstm networks can be fused")
+            if p in cfg["models"] and cfg["models"][p].get("separate_dimensions"):
+                problems.append(f"models/{m}/pretrained: '{p}' trains a network per dimension (separate_dimensions); "
+                                f"'{m}' loads one network")
+        if model.get("separate_dimensions") and model["kind"] == "dlstm_fusion":
+            problems.append(f"models/{m}/separate_dimensions: a dlstm_fusion fuses its networks' predictions of every dimension")
         problems += fold_fusion_problems(cfg, m, model)
     for ds, d in cfg["datasets"].items():
         for f in d.get("features", []):

@@ -33,7 +33,7 @@ from torch import nn
 
 from ..sequence import clips as clipdata
 from ..sequence.base import SequenceModel
-from ..sequence.train import TrainConfig, load_checkpoint
+from ..sequence.train import TrainConfig, load_checkpoint, one_network
 from .branches import AudioBranch, VisualBranch, normalise_clips, random_crop_flip
 from .network import JointMultimodalTransformer
 
@@ -183,12 +183,18 @@ def _branch(name: str, models: dict, n_outputs: int) -> SequenceModel:
     return AudioModel(n_outputs, k, cfg.get("width", 64), cfg.get("gru_layers", 1), cfg.get("weights"))
 
 
-def load_branch(model: SequenceModel, name: str, checkpoint) -> None:
-    """Strictly load a branch model's checkpoint (its whole state: backbone, GRU, head)."""
+def loaded_branch(name: str, models: dict, checkpoint, n_outputs: int) -> SequenceModel:
+    """Branch ``name`` built to fit its checkpoint and loaded strictly (its whole state: backbone, GRU, head). Its head
+    has as many outputs as the dimensions it was trained on (the checkpoint's ``dims``, else ``n_outputs``): a fusion
+    network per dimension (``separate_dimensions``) has one; the fusion never uses the branch's head."""
+    ckpt = load_checkpoint(checkpoint)
+    state = one_network(ckpt, checkpoint)
+    model = _branch(name, models, len(ckpt["dims"]) if ckpt.get("dims") else n_outputs)
     try:
-        load_checkpoint(checkpoint, model)
+        model.load_state_dict(state)
     except RuntimeError as exc:
         raise ValueError(f"{checkpoint}: the checkpoint of '{name}' does not fit its configured network ({exc})") from exc
+    return model
 
 
 def build(name: str, models: dict, input_dims: dict, n_outputs: int, pretrained_checkpoints=None, hop_s: float = 0.1) -> SequenceModel:
@@ -203,15 +209,14 @@ def build(name: str, models: dict, input_dims: dict, n_outputs: int, pretrained_
         return _branch(name, models, n_outputs)
     _check_clips(name, cfg)
     visual_name, audio_name = members(name, models)
-    visual, audio = _branch(visual_name, models, n_outputs), _branch(audio_name, models, n_outputs)
     checkpoints = pretrained_checkpoints or {}
     given = [p for p in (visual_name, audio_name) if p in checkpoints]
     if given and len(given) != 2:
         raise ValueError(f"model '{name}': a checkpoint for {given} but not for the other branch")
-    for p, branch in ((visual_name, visual), (audio_name, audio)):
-        if p in checkpoints:
-            load_branch(branch, p, checkpoints[p])
-            log.info("loaded and froze branch '%s' from %s", p, checkpoints[p])
+    visual, audio = (loaded_branch(p, models, checkpoints[p], n_outputs) if p in checkpoints else _branch(p, models, n_outputs)
+                     for p in (visual_name, audio_name))
+    for p in given:
+        log.info("loaded and froze branch '%s' from %s", p, checkpoints[p])
     return FusionModel(visual, audio, n_outputs, d_model=cfg.get("d_model", 512), heads=cfg.get("heads", 8),
                        encoder_layers=cfg.get("encoder_layers", 1), attention=cfg.get("attention", "sigmoid"),
                        fc_sizes=tuple(cfg.get("fc_sizes", (1024, 128))), dropout=cfg.get("dropout", 0.1))

@@ -76,6 +76,16 @@ class SequenceData:
     def partition(self, *names: str) -> list[SessionArrays]:
         return [s for s in self.sessions if s.partition in names]
 
+    def with_dims(self, dims: list[str]) -> "SequenceData":
+        """The same inputs with only the labels of ``dims`` (a network per dimension trains on one)."""
+        missing = [d for d in dims if d not in self.dims]
+        if missing:
+            raise ValueError(f"label dimension(s) {missing} not in the data's {self.dims}")
+        idx = [self.dims.index(d) for d in dims]
+        sessions = [SessionArrays(**{**s.__dict__, "y": s.y[:, idx]}) for s in self.sessions]
+        return SequenceData(sessions=sessions, modalities=self.modalities, dims=list(dims), feature_columns=self.feature_columns,
+                            raw_shapes=self.raw_shapes)
+
 
 def load(
     dataset: str,

@@ -19,9 +19,11 @@ from __future__ import annotations
 import json
 import logging
 import time
+from dataclasses import asdict
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
 import pandas as pd
 import torch
 
@@ -35,7 +37,7 @@ from ..tzirakis_e2e import model as tzirakis_e2e
 from . import data as seqdata
 from . import raw as seqraw
 from .base import SequenceModel
-from .train import TrainConfig, fit, predict, prediction_table, seed_everything
+from .train import TrainConfig, fit, predict, prediction_table, save_per_dimension_checkpoint, seed_everything
 
 log = logging.getLogger(__name__)
 
@@ -107,30 +109,60 @@ def train_repeat(*, dataset: str, name: str, models: dict, manifest: pd.DataFram
                                                           cfg.get("input_components_above", 128))
     for red in reductions:
         log.info("input reduction: %s", red.summary())
-    model = build(name, models, data.input_dims, len(dims), pretrained_checkpoints, hop_s=data.hop_s)
-    log.info("model %s (%s), repeat %d, seed %d, modalities %s, input dims %s", name, cfg["kind"], repeat, train_cfg.seed,
-             modalities, data.input_dims)
+    # one network for every dimension, or (separate_dimensions) one per dimension, each early-stopped on its own dev CCC
+    groups = [[d] for d in dims] if cfg.get("separate_dimensions") else [list(dims)]
+    about = {"model_name": name, "config": cfg, "input_dims": data.input_dims, "repeat": repeat}
     started = time.perf_counter()
-    result = fit(model, data, train_cfg, checkpoint,
-                 checkpoint_info={"model_name": name, "config": cfg, "input_dims": data.input_dims, "dims": dims, "repeat": repeat})
-    outputs = predict(model, data.sessions, train_cfg, extras=True)
-    table = prediction_table(data, outputs)
+    fits = []
+    for group in groups:
+        if len(groups) > 1:
+            seed_everything(train_cfg.seed)  # each dimension's network as it would start alone
+        part = data if group == list(dims) else data.with_dims(group)
+        model = build(name, models, data.input_dims, len(group), pretrained_checkpoints, hop_s=data.hop_s)
+        log.info("model %s (%s), repeat %d, seed %d, dimensions %s, modalities %s, input dims %s", name, cfg["kind"], repeat,
+                 train_cfg.seed, group, modalities, data.input_dims)
+        result = fit(model, part, train_cfg, checkpoint if len(groups) == 1 else None, checkpoint_info={**about, "dims": group})
+        fits.append((group, model, result, predict(model, part.sessions, train_cfg, extras=True)))
+    if len(groups) > 1:
+        save_per_dimension_checkpoint(checkpoint, {g[0]: (m, r) for g, m, r, _ in fits}, **about, dims=dims, train_config=asdict(train_cfg))
+    table = prediction_table(data, _merge_outputs(fits))
+    results = [r for _, _, r, _ in fits]
+    history_table = (results[0].history if len(fits) == 1 else
+                     pd.concat([r.history.assign(dimension=g[0]) for g, _, r, _ in fits], ignore_index=True))
     summary = {
-        "model": name, "kind": cfg["kind"], "repeat": repeat, "seed": train_cfg.seed, "device": result.device,
-        "best_epoch": result.best_epoch + 1, "epochs_run": len(result.history), "dev_score": result.best_score,
-        "seconds_per_epoch": result.seconds_per_epoch,
-        "cpu_seconds_per_epoch": result.cpu_seconds_per_epoch, "seconds_total": time.perf_counter() - started,
-        "parameters": sum(p.numel() for p in model.parameters()),
-        "trainable_parameters": sum(p.numel() for p in model.parameters() if p.requires_grad),
+        "model": name, "kind": cfg["kind"], "repeat": repeat, "seed": train_cfg.seed, "device": results[0].device,
+        "best_epoch": results[0].best_epoch + 1 if len(results) == 1 else float(np.mean([r.best_epoch + 1 for r in results])),
+        "epochs_run": len(history_table),
+        "dev_score": float(np.mean([r.best_score for r in results])),
+        "seconds_per_epoch": float(history_table["seconds"].mean()), "cpu_seconds_per_epoch": float(history_table["cpu_seconds"].mean()),
+        "seconds_total": time.perf_counter() - started,
+        "parameters": sum(p.numel() for _, m, _, _ in fits for p in m.parameters()),
+        "trainable_parameters": sum(p.numel() for _, m, _, _ in fits for p in m.parameters() if p.requires_grad),
         "modalities": modalities, "input_dims": data.input_dims, "torch_threads": torch.get_num_threads(),
         "input_reductions": [red.summary() for red in reductions],
     }
+    if len(fits) > 1:
+        summary["best_epochs"] = {g[0]: r.best_epoch + 1 for g, _, r, _ in fits}
     record = store.provenance(extractor=f"model:{name}", extractor_version=f"{cfg['kind']}/1", dataset=dataset, session="*",
                               params={**cfg, "repeat": repeat, "seed": train_cfg.seed}, packages=("torch",),
                               extra={"training": summary})
     store.write(table, predictions, record)
     with atomic_path(history) as tmp:
-        result.history.to_csv(tmp, index=False, float_format="%.6f")
+        history_table.to_csv(tmp, index=False, float_format="%.6f")
     with atomic_path(info) as tmp:
         tmp.write_text(json.dumps(summary, indent=2, default=str))
     return summary
+
+
+def _merge_outputs(fits: list[tuple[list[str], SequenceModel, object, list[dict]]]) -> list[dict]:
+    """Per session, the predictions of every network side by side in the order of the dimensions; a network per
+    dimension's further outputs (attention weights…) are named ``{output}_{dimension}``."""
+    if len(fits) == 1:
+        return fits[0][3]
+    merged = []
+    for per_network in zip(*(outputs for _, _, _, outputs in fits)):
+        session = {"pred": np.concatenate([o["pred"] for o in per_network], axis=1)}
+        for (group, _, _, _), o in zip(fits, per_network):
+            session.update({f"{key}_{group[0]}": value for key, value in o.items() if key != "pred"})
+        merged.append(session)
+    return merged

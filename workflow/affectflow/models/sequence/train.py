@@ -176,6 +176,15 @@ def save_checkpoint(path: str | Path, model: SequenceModel, **info) -> None:
         torch.save({"state_dict": model.state_dict(), **info}, tmp)
 
 
+def save_per_dimension_checkpoint(path: str | Path, networks: dict[str, tuple[SequenceModel, "TrainResult"]], **info) -> None:
+    """One file for a network per dimension: ``per_dimension`` {dimension: {state_dict, epoch, dev_scores}} and ``info``."""
+    per_dimension = {dim: {"state_dict": model.state_dict(), "epoch": result.best_epoch,
+                           "dev_scores": result.history.loc[result.best_epoch, [c for c in result.history if c.startswith("dev_ccc_")]].to_dict()}
+                     for dim, (model, result) in networks.items()}
+    with atomic_path(path) as tmp:
+        torch.save({"per_dimension": per_dimension, **info}, tmp)
+
+
 def load_checkpoint(path: str | Path, model: SequenceModel | None = None, map_location="cpu") -> dict:
     """The checkpoint dict; its weights are loaded into ``model`` when one is given."""
     path = Path(path)
@@ -183,8 +192,16 @@ def load_checkpoint(path: str | Path, model: SequenceModel | None = None, map_lo
         raise FileNotFoundError(f"checkpoint not found: {path}")
     ckpt = torch.load(path, map_location=map_location, weights_only=False)
     if model is not None:
-        model.load_state_dict(ckpt["state_dict"])
+        model.load_state_dict(one_network(ckpt, path))
     return ckpt
+
+
+def one_network(ckpt: dict, path: str | Path) -> dict:
+    """The state dict of a checkpoint of one network; a clear error for one of a network per dimension."""
+    if "state_dict" not in ckpt:
+        raise ValueError(f"{path}: holds one network per dimension ({sorted(ckpt.get('per_dimension', {}))}: separate_dimensions), "
+                         f"not one network to load")
+    return ckpt["state_dict"]
 
 
 def make_optimiser(params, cfg: TrainConfig) -> torch.optim.Optimizer:
