@@ -10,6 +10,7 @@ import torch
 import yaml
 from conftest import REPO, dry_run_inputs, small_demo_with, snakemake
 
+from affectflow.core import config as config_mod
 from affectflow.core import store
 from affectflow.face import cache as face_cache
 from affectflow.models.backbones.r2plus1d import r2plus1d_18
@@ -212,6 +213,28 @@ def test_branches_then_jmt_train_in_process_and_the_jmt_reads_both_signals(corpu
     assert test_ccc["j"]["valence"] > 0.5 and test_ccc["j"]["arousal"] > 0.5, test_ccc
 
 
+def test_a_jmt_per_dimension_trains_in_the_dag_job_over_branches_trained_on_both(corpus, tmp_path):
+    """The DAG's job function (run.train_repeat): branches on both dimensions, then one JMT per dimension over them."""
+    root, manifest, _ = corpus
+    adam = {"momentum": 0.0, "nesterov": False, "weight_decay": 0.0}  # the schema's SGD defaults off, as _tiny's Adam needs
+    models = {k: config_mod.model_defaults({**v, **adam}) for k, v in _tiny(epochs=12).items()}
+    models["j"]["separate_dimensions"] = True
+    out = {}
+    for name in ("v", "a", "j"):
+        files = {k: tmp_path / f"{name}.{k}" for k in ("predictions", "checkpoint", "history", "info")}
+        run.train_repeat(dataset="toy", name=name, models=models, manifest=manifest, dims=["arousal", "valence"], repeat=0, seed=0,
+                         pretrained_checkpoints={p: out[p]["checkpoint"] for p in ("v", "a")} if name == "j" else None,
+                         labels_root=root / "labels", features_root=root / "features", faces_root=root / "faces", **files)
+        out[name] = files
+    ckpt = torch.load(out["j"]["checkpoint"], weights_only=False)
+    assert sorted(ckpt["per_dimension"]) == ["arousal", "valence"]
+    table = store.read(out["j"]["predictions"])
+    test = table[(table["partition"] == "test") & table["label_valid"]]
+    from affectflow.evaluation import metrics
+    ccc = {d: metrics.ccc(test[d].to_numpy(), test[f"{d}_pred"].to_numpy()) for d in ("arousal", "valence")}
+    assert ccc["arousal"] > 0.5 and ccc["valence"] > 0.5, ccc
+
+
 def waligora_config(folds=2):
     return small_demo_with(".test/config-waligora.yaml", folds)
 
@@ -260,7 +283,6 @@ def test_config_refuses_a_jmt_over_branches_of_other_folds(tmp_path):
 ])
 def test_config_refuses_a_jmt_whose_branches_do_not_fit_it(change, message):
     # caught when the config is read, before any branch job trains (not in the JMT job after both)
-    from affectflow.core import config as config_mod
 
     cfg = waligora_config()
     change(cfg)
