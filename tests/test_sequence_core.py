@@ -296,13 +296,13 @@ def test_separate_dimensions_trains_a_network_per_dimension_each_kept_at_its_own
                                           "repeats": 1, "separate_dimensions": True})}
     out = {k: tmp_path / f"{k}" for k in ("predictions", "checkpoint", "history", "info")}
     summary = run.train_repeat(dataset="toy", name="d", models=models, manifest=manifest, dims=["arousal", "valence"], repeat=0, seed=3,
-                               **{k: v for k, v in out.items()}, labels_root=root / "labels", features_root=root / "features")
+                               **out, labels_root=root / "labels", features_root=root / "features")
     history = pd.read_csv(out["history"])
     ckpt = load_checkpoint(out["checkpoint"])
     assert sorted(ckpt["per_dimension"]) == ["arousal", "valence"] and ckpt["dims"] == ["arousal", "valence"]
     data = load(corpus)
     table = store.read(out["predictions"])
-    for j, dim in enumerate(["arousal", "valence"]):
+    for dim in ["arousal", "valence"]:
         own = history[history["dimension"] == dim].reset_index(drop=True)
         assert len(own) == 12 and own[f"dev_ccc_{dim}"].notna().all()
         assert [c for c in own.dropna(axis=1).columns if c.startswith("dev_ccc_")] == [f"dev_ccc_{dim}"]

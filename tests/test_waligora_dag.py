@@ -12,6 +12,7 @@ from conftest import REPO, dry_run_inputs, small_demo_with, snakemake
 
 from affectflow.core import config as config_mod
 from affectflow.core import store
+from affectflow.evaluation import metrics
 from affectflow.face import cache as face_cache
 from affectflow.models.backbones.r2plus1d import r2plus1d_18
 from affectflow.models.jmt import waligora
@@ -230,7 +231,6 @@ def test_a_jmt_per_dimension_trains_in_the_dag_job_over_branches_trained_on_both
     assert sorted(ckpt["per_dimension"]) == ["arousal", "valence"]
     table = store.read(out["j"]["predictions"])
     test = table[(table["partition"] == "test") & table["label_valid"]]
-    from affectflow.evaluation import metrics
     ccc = {d: metrics.ccc(test[d].to_numpy(), test[f"{d}_pred"].to_numpy()) for d in ("arousal", "valence")}
     assert ccc["arousal"] > 0.5 and ccc["valence"] > 0.5, ccc
 

@@ -21,7 +21,7 @@ import logging
 import time
 from dataclasses import asdict
 from pathlib import Path
-from typing import Callable
+from typing import Callable, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -37,7 +37,7 @@ from ..tzirakis_e2e import model as tzirakis_e2e
 from . import data as seqdata
 from . import raw as seqraw
 from .base import SequenceModel
-from .train import TrainConfig, fit, predict, prediction_table, save_per_dimension_checkpoint, seed_everything
+from .train import TrainConfig, TrainResult, fit, predict, prediction_table, save_per_dimension_checkpoint, seed_everything
 
 log = logging.getLogger(__name__)
 
@@ -122,13 +122,14 @@ def train_repeat(*, dataset: str, name: str, models: dict, manifest: pd.DataFram
         log.info("model %s (%s), repeat %d, seed %d, dimensions %s, modalities %s, input dims %s", name, cfg["kind"], repeat,
                  train_cfg.seed, group, modalities, data.input_dims)
         result = fit(model, part, train_cfg, checkpoint if len(groups) == 1 else None, checkpoint_info={**about, "dims": group})
-        fits.append((group, model, result, predict(model, part.sessions, train_cfg, extras=True)))
+        fits.append(_Fit(group, model, result, predict(model, part.sessions, train_cfg, extras=True)))
     if len(groups) > 1:
-        save_per_dimension_checkpoint(checkpoint, {g[0]: (m, r) for g, m, r, _ in fits}, **about, dims=dims, train_config=asdict(train_cfg))
+        save_per_dimension_checkpoint(checkpoint, {f.dims[0]: (f.model, f.result) for f in fits}, **about, dims=dims,
+                                      train_config=asdict(train_cfg))
     table = prediction_table(data, _merge_outputs(fits))
-    results = [r for _, _, r, _ in fits]
+    results = [f.result for f in fits]
     history_table = (results[0].history if len(fits) == 1 else
-                     pd.concat([r.history.assign(dimension=g[0]) for g, _, r, _ in fits], ignore_index=True))
+                     pd.concat([f.result.history.assign(dimension=f.dims[0]) for f in fits], ignore_index=True))
     summary = {
         "model": name, "kind": cfg["kind"], "repeat": repeat, "seed": train_cfg.seed, "device": results[0].device,
         "best_epoch": results[0].best_epoch + 1 if len(results) == 1 else float(np.mean([r.best_epoch + 1 for r in results])),
@@ -136,13 +137,13 @@ def train_repeat(*, dataset: str, name: str, models: dict, manifest: pd.DataFram
         "dev_score": float(np.mean([r.best_score for r in results])),
         "seconds_per_epoch": float(history_table["seconds"].mean()), "cpu_seconds_per_epoch": float(history_table["cpu_seconds"].mean()),
         "seconds_total": time.perf_counter() - started,
-        "parameters": sum(p.numel() for _, m, _, _ in fits for p in m.parameters()),
-        "trainable_parameters": sum(p.numel() for _, m, _, _ in fits for p in m.parameters() if p.requires_grad),
+        "parameters": sum(p.numel() for f in fits for p in f.model.parameters()),
+        "trainable_parameters": sum(p.numel() for f in fits for p in f.model.parameters() if p.requires_grad),
         "modalities": modalities, "input_dims": data.input_dims, "torch_threads": torch.get_num_threads(),
         "input_reductions": [red.summary() for red in reductions],
     }
     if len(fits) > 1:
-        summary["best_epochs"] = {g[0]: r.best_epoch + 1 for g, _, r, _ in fits}
+        summary["best_epochs"] = {f.dims[0]: f.result.best_epoch + 1 for f in fits}
     record = store.provenance(extractor=f"model:{name}", extractor_version=f"{cfg['kind']}/1", dataset=dataset, session="*",
                               params={**cfg, "repeat": repeat, "seed": train_cfg.seed}, packages=("torch",),
                               extra={"training": summary})
@@ -154,15 +155,23 @@ def train_repeat(*, dataset: str, name: str, models: dict, manifest: pd.DataFram
     return summary
 
 
-def _merge_outputs(fits: list[tuple[list[str], SequenceModel, object, list[dict]]]) -> list[dict]:
+class _Fit(NamedTuple):
+    """One network of a job: the dimensions it predicts, the trained model, its training result and its outputs."""
+    dims: list[str]
+    model: SequenceModel
+    result: TrainResult
+    outputs: list[dict]
+
+
+def _merge_outputs(fits: list[_Fit]) -> list[dict]:
     """Per session, the predictions of every network side by side in the order of the dimensions; a network per
     dimension's further outputs (attention weights…) are named ``{output}_{dimension}``."""
     if len(fits) == 1:
-        return fits[0][3]
+        return fits[0].outputs
     merged = []
-    for per_network in zip(*(outputs for _, _, _, outputs in fits)):
+    for per_network in zip(*(f.outputs for f in fits)):
         session = {"pred": np.concatenate([o["pred"] for o in per_network], axis=1)}
-        for (group, _, _, _), o in zip(fits, per_network):
-            session.update({f"{key}_{group[0]}": value for key, value in o.items() if key != "pred"})
+        for f, o in zip(fits, per_network):
+            session.update({f"{key}_{f.dims[0]}": value for key, value in o.items() if key != "pred"})
         merged.append(session)
     return merged
